@@ -1,0 +1,53 @@
+# cvfs_add_plugin(<name> KIND <key-provider|device-backend|fs-maker> SOURCES <files...>)
+#
+# Builds a cvfs plugin: a MODULE library named <prefix>-<name>.so (key-, device-
+# or fs-), hidden visibility, the SDK's version script so that only
+# cvfs_plugin_entry_v1@CVFS_PLUGIN_1 is exported, -z defs so a missing symbol
+# fails the link, and an install rule into the plugin folder.
+# The target is called cvfs-plugin-<name>; link what it needs to it afterwards.
+include_guard(GLOBAL)
+
+set(_CVFS_SDK_MAP "${CMAKE_CURRENT_LIST_DIR}/../cvfs-plugin.map")
+if(NOT EXISTS "${_CVFS_SDK_MAP}")
+  set(_CVFS_SDK_MAP "${CMAKE_CURRENT_LIST_DIR}/cvfs-plugin.map")
+endif()
+
+function(cvfs_add_plugin name)
+  cmake_parse_arguments(P "" "KIND;DESTINATION;COMPONENT" "SOURCES" ${ARGN})
+  if(P_KIND STREQUAL "key-provider")
+    set(prefix "key")
+  elseif(P_KIND STREQUAL "device-backend")
+    set(prefix "device")
+  elseif(P_KIND STREQUAL "fs-maker")
+    set(prefix "fs")
+  else()
+    message(FATAL_ERROR "cvfs_add_plugin(${name}): KIND must be key-provider, device-backend or fs-maker")
+  endif()
+  if(NOT P_DESTINATION)
+    if(DEFINED CVFS_PLUGINDIR)
+      set(P_DESTINATION "${CVFS_PLUGINDIR}")
+    else()
+      set(P_DESTINATION "${CMAKE_INSTALL_LIBDIR}/cvfs/plugins")
+    endif()
+  endif()
+  if(NOT P_COMPONENT)
+    set(P_COMPONENT "plugin-${name}")
+  endif()
+
+  set(target "cvfs-plugin-${name}")
+  add_library(${target} MODULE ${P_SOURCES})
+  target_link_libraries(${target} PRIVATE cvfs::sdk)
+  set_target_properties(${target} PROPERTIES
+    PREFIX ""
+    OUTPUT_NAME "${prefix}-${name}"
+    C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    LINK_DEPENDS "${_CVFS_SDK_MAP}")
+  if(DEFINED CVFS_BUILD_PLUGINDIR)
+    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${CVFS_BUILD_PLUGINDIR}")
+  endif()
+  target_link_options(${target} PRIVATE
+    "LINKER:--version-script=${_CVFS_SDK_MAP}" "LINKER:-z,defs")
+  install(TARGETS ${target} LIBRARY DESTINATION "${P_DESTINATION}" COMPONENT "${P_COMPONENT}")
+endfunction()
