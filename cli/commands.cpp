@@ -1,0 +1,158 @@
+// The subcommands of `cvfs` (see commands.h). They pick the volumes, run the
+// engine on each, and report every failure without stopping at the first.
+#include "commands.h"
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "exit_codes.h"
+#include "output.h"
+
+namespace cvfs::cli {
+
+namespace {
+
+// The volumes a command works on, and the exit code for names that do not
+// resolve. Broken files are reported as warnings; a named volume whose file
+// is broken is an error.
+struct Picked {
+    std::vector<const VolumeConfig*> volumes;
+    int exit_code = kSuccess;
+};
+
+Picked pick(const Engine& engine, const Selection& selection, bool default_all) {
+    const ConfigSet& config = engine.config();
+    for (const auto& problem : config.problems) print_warning(problem.message);
+    Picked picked;
+    if (selection.all || (default_all && selection.names.empty())) {
+        for (const auto& volume : config.volumes) picked.volumes.push_back(&volume);
+        return picked;
+    }
+    for (const auto& name : selection.names) {
+        if (const VolumeConfig* volume = config.find(name)) {
+            picked.volumes.push_back(volume);
+            continue;
+        }
+        print_error(Error(ErrorKind::Config,
+                          "unknown volume '" + name + "' in " + config.global.confdir + "/volumes",
+                          config.problems.empty() ? "`cvfs show` lists the configured volumes"
+                                                  : "one of the files above may be meant to define it"));
+        picked.exit_code = kConfig;
+    }
+    return picked;
+}
+
+// Runs `action` on each volume; returns the exit code of the first failure.
+template <class Action>
+int for_each_volume(const Picked& picked, Action&& action) {
+    int exit_code = picked.exit_code;
+    for (const VolumeConfig* volume : picked.volumes) {
+        try {
+            action(*volume);
+        } catch (const Error& e) {
+            print_error(e);
+            if (exit_code == kSuccess) exit_code = exit_code_for(e.kind());
+        }
+    }
+    return exit_code;
+}
+
+bool confirm_init(const VolumeConfig& volume, bool yes) {
+    if (yes) return true;
+    if (!::isatty(STDIN_FILENO))
+        throw Error(ErrorKind::Refused,
+                    "volume '" + volume.name + "': init destroys what " + volume.dev +
+                        " holds and there is no terminal to ask",
+                    "add --yes to confirm");
+    std::cerr << "Initialise volume '" << volume.name << "' on " << volume.dev
+              << "? Anything stored there is lost. Type 'yes' to go on: " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    return answer == "yes";
+}
+
+}  // namespace
+
+int show_command(Engine& engine, const Selection& selection, bool json) {
+    Picked picked = pick(engine, selection, true);
+    std::vector<VolumeStatus> statuses;
+    for (const VolumeConfig* volume : picked.volumes) statuses.push_back(engine.status(*volume));
+    if (json) {
+        print_status_json(statuses);
+        return picked.exit_code;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : statuses) {
+        std::string state = to_string(s.state);
+        if (!s.mount_points.empty()) state += " on " + s.mount_points.front();
+        rows.push_back({s.volume, s.dev, s.backend, s.provider + (s.temporary ? " (temporary)" : ""),
+                        s.fs.empty() ? "-" : s.fs, s.integrity, state});
+    }
+    print_table({"VOLUME", "DEVICE", "BACKEND", "PROVIDER", "FS", "INTEGRITY", "STATE"}, rows);
+    for (const auto& s : statuses)
+        if (!s.detail.empty() && s.state != VolumeState::Ready && s.state != VolumeState::Open &&
+            s.state != VolumeState::Mounted)
+            std::cerr << s.volume << ": " << s.detail << "\n";
+    return picked.exit_code;
+}
+
+int init_command(Engine& engine, const Selection& selection, bool force, bool yes) {
+    return for_each_volume(pick(engine, selection, false), [&](const VolumeConfig& volume) {
+        if (!confirm_init(volume, yes))
+            throw Error(ErrorKind::Refused, "volume '" + volume.name + "': init cancelled");
+        engine.init(volume, force);
+        std::cout << "initialised " << volume.name << "\n";
+    });
+}
+
+int open_command(Engine& engine, const Selection& selection) {
+    return for_each_volume(pick(engine, selection, false), [&](const VolumeConfig& volume) {
+        engine.open(volume);
+        std::cout << "opened " << volume.name << " at /dev/mapper/" << volume.name;
+        if (volume.mount) std::cout << ", mounted on " << volume.mount->point;
+        std::cout << "\n";
+    });
+}
+
+int close_command(Engine& engine, const Selection& selection) {
+    return for_each_volume(pick(engine, selection, false), [&](const VolumeConfig& volume) {
+        engine.close(volume);
+        std::cout << "closed " << volume.name << "\n";
+    });
+}
+
+int config_check_command(Engine& engine, const Selection& selection) {
+    const bool problems = !engine.config().problems.empty();
+    int exit_code = for_each_volume(pick(engine, selection, true), [&](const VolumeConfig& volume) {
+        engine.check(volume);
+        std::cout << volume.file << ": ok (volume " << volume.name << ")\n";
+    });
+    if (problems && exit_code == kSuccess) exit_code = kConfig;
+    return exit_code;
+}
+
+int plugins_command(Engine& engine, bool json) {
+    auto plugins = engine.plugins();
+    if (json) {
+        print_plugins_json(plugins);
+    } else {
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& p : plugins) {
+            if (!p.error.empty()) continue;
+            rows.push_back({p.info.name, p.info.version,
+                            std::to_string(p.info.abi_major) + "." + std::to_string(p.info.abi_minor),
+                            p.info.vendor, p.info.path});
+        }
+        print_table({"NAME", "VERSION", "ABI", "VENDOR", "PATH"}, rows);
+    }
+    int exit_code = kSuccess;
+    for (const auto& p : plugins) {
+        if (p.error.empty()) continue;
+        if (!json) print_warning(p.error);
+        exit_code = kFailed;
+    }
+    return exit_code;
+}
+
+}  // namespace cvfs::cli

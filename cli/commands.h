@@ -1,0 +1,24 @@
+// The subcommands of `cvfs`. Each takes the engine and its own arguments
+// (already parsed) and returns an exit code (exit_codes.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "volume/engine.h"
+
+namespace cvfs::cli {
+
+struct Selection {
+    std::vector<std::string> names;  // volumes named on the command line
+    bool all = false;                // --all
+};
+
+int show_command(Engine& engine, const Selection& selection, bool json);
+int init_command(Engine& engine, const Selection& selection, bool force, bool yes);
+int open_command(Engine& engine, const Selection& selection);
+int close_command(Engine& engine, const Selection& selection);
+int config_check_command(Engine& engine, const Selection& selection);
+int plugins_command(Engine& engine, bool json);
+
+}  // namespace cvfs::cli

@@ -1,0 +1,169 @@
+// `cvfs`: open, close and manage encrypted volumes from configuration.
+//
+//   cvfs [-c DIR] [-v] COMMAND [ARGS]
+//
+// The global options come first, then the command and its own options.
+// Everything real happens in the core engine; this file parses the command
+// line, installs logging and signal handling, and maps errors to exit codes.
+#include <signal.h>
+
+#include <atomic>
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "output.h"
+
+namespace po = boost::program_options;
+using namespace cvfs;
+using namespace cvfs::cli;
+
+namespace {
+
+std::atomic<bool> cancel_requested{false};
+
+void on_signal(int) { cancel_requested = true; }
+
+const char* usage_text =
+    "Usage: cvfs [-c DIR] [-v] COMMAND [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  show [VOLUME...] [--json]        state of the configured volumes\n"
+    "  init VOLUME... [--force] [--yes] make persistent volumes (destroys what the device holds)\n"
+    "  open VOLUME...|--all             unlock, make the filesystem if new, mount\n"
+    "  close VOLUME...|--all            unmount and lock\n"
+    "  config check [VOLUME...]         check configuration files and plugins\n"
+    "  plugins [--json]                 list the plugins cvfs finds\n"
+    "\n"
+    "Exit codes: 0 success, 1 an operation failed, 2 usage error, 3 configuration error,\n"
+    "4 refused (needs --force or --yes), 5 another cvfs process holds the volume.\n";
+
+struct CommandLine {
+    std::string command;
+    std::vector<std::string> rest;
+    po::variables_map globals;
+};
+
+int parse_globals(int argc, char** argv, CommandLine& line) {
+    po::options_description global("Global options");
+    global.add_options()("help,h", "show this help")("version", "print the version")(
+        "confdir,c", po::value<std::string>()->default_value(CVFS_DEFAULT_CONFDIR),
+        "configuration folder")("verbose,v", po::value<int>()->implicit_value(1)->zero_tokens(),
+                                "more output (info lines)")(
+        "command", po::value<std::string>(), "")("args", po::value<std::vector<std::string>>(), "");
+    po::positional_options_description positional;
+    positional.add("command", 1).add("args", -1);
+    po::parsed_options parsed = po::command_line_parser(argc, argv)
+                                    .options(global)
+                                    .positional(positional)
+                                    .allow_unregistered()
+                                    .run();
+    po::store(parsed, line.globals);
+    if (line.globals.count("help")) {
+        std::cout << usage_text << "\n" << global;
+        return kSuccess;
+    }
+    if (line.globals.count("version")) {
+        std::cout << "cvfs " << CVFS_VERSION << " (plugin ABI " << CVFS_PLUGIN_ABI_MAJOR << "."
+                  << CVFS_PLUGIN_ABI_MINOR << ")\n";
+        return kSuccess;
+    }
+    if (!line.globals.count("command")) {
+        std::cerr << usage_text;
+        return kUsage;
+    }
+    line.command = line.globals["command"].as<std::string>();
+    line.rest = po::collect_unrecognized(parsed.options, po::include_positional);
+    line.rest.erase(line.rest.begin());  // the command itself
+    return -1;
+}
+
+// Parses a command's own options: VOLUME... plus the flags it accepts.
+po::variables_map parse_command(const std::vector<std::string>& args, po::options_description& options) {
+    options.add_options()("volumes", po::value<std::vector<std::string>>()->composing(), "");
+    po::positional_options_description positional;
+    positional.add("volumes", -1);
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+    return vm;
+}
+
+Selection selection_of(const po::variables_map& vm) {
+    Selection selection;
+    if (vm.count("volumes")) selection.names = vm["volumes"].as<std::vector<std::string>>();
+    selection.all = vm.count("all") > 0;
+    return selection;
+}
+
+int run(const CommandLine& line) {
+    EngineOptions options;
+    options.confdir = line.globals["confdir"].as<std::string>();
+    options.progress = draw_progress;
+    options.cancel = &cancel_requested;
+
+    std::vector<std::string> args = line.rest;
+    po::options_description flags;
+    if (line.command == "config") {
+        if (args.empty() || args.front() != "check") {
+            std::cerr << "cvfs: usage: cvfs config check [VOLUME...]\n";
+            return kUsage;
+        }
+        args.erase(args.begin());
+        po::variables_map vm = parse_command(args, flags);
+        Engine engine(options);
+        return config_check_command(engine, selection_of(vm));
+    }
+    if (line.command == "show" || line.command == "plugins") flags.add_options()("json", "JSON output");
+    if (line.command == "init") flags.add_options()("force", "destroy existing data")("yes,y", "do not ask");
+    if (line.command == "open" || line.command == "close") flags.add_options()("all", "every volume");
+    po::variables_map vm = parse_command(args, flags);
+    const Selection selection = selection_of(vm);
+
+    if (line.command == "show") {
+        Engine engine(options);
+        return show_command(engine, selection, vm.count("json") > 0);
+    }
+    if (line.command == "plugins") {
+        Engine engine(options);
+        return plugins_command(engine, vm.count("json") > 0);
+    }
+    if (line.command == "init" || line.command == "open" || line.command == "close") {
+        if (selection.names.empty() && !selection.all) {
+            std::cerr << "cvfs: usage: cvfs " << line.command << " VOLUME..."
+                      << (line.command == "init" ? "" : "|--all") << "\n";
+            return kUsage;
+        }
+        Engine engine(options);
+        if (line.command == "init") return init_command(engine, selection, vm.count("force") > 0, vm.count("yes") > 0);
+        if (line.command == "open") return open_command(engine, selection);
+        return close_command(engine, selection);
+    }
+    std::cerr << "cvfs: unknown command '" << line.command << "'\n" << usage_text;
+    return kUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    struct sigaction action {};
+    action.sa_handler = on_signal;
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
+
+    try {
+        CommandLine line;
+        if (int code = parse_globals(argc, argv, line); code >= 0) return code;
+        install_log_sink(line.globals.count("verbose") ? LogLevel::Info : LogLevel::Warning);
+        return run(line);
+    } catch (const po::error& e) {
+        std::cerr << "cvfs: " << e.what() << "\n" << usage_text;
+        return kUsage;
+    } catch (const Error& e) {
+        print_error(e);
+        return exit_code_for(e.kind());
+    } catch (const std::exception& e) {
+        std::cerr << "cvfs: error: " << e.what() << "\n";
+        return kFailed;
+    }
+}

@@ -1,0 +1,100 @@
+// Loading a whole configuration folder: one broken file is recorded as a
+// problem and never stops the others (the seed's tool refused to do anything
+// at all when any one file was wrong).
+#include "config/config_loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "base/error.h"
+#include "config/toml_reader.h"
+
+namespace cvfs {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_toml_file(const fs::directory_entry& entry) {
+    std::error_code ignored;
+    // is_regular_file follows symlinks, as an operator linking files in expects.
+    return entry.path().extension() == ".toml" && entry.is_regular_file(ignored);
+}
+
+// Where the `volume` key is written, for the duplicate-name message.
+SourceLocation name_location(const VolumeConfig& volume) {
+    toml::table root = config_detail::parse_toml_file(volume.file);
+    return config_detail::TableReader(root, volume.file, "").where_value("volume");
+}
+
+void add_volume(ConfigSet& set, VolumeConfig volume) {
+    auto first = std::find_if(set.volumes.begin(), set.volumes.end(),
+                              [&](const VolumeConfig& other) { return other.name == volume.name; });
+    if (first != set.volumes.end()) {
+        config_detail::fail_at(name_location(volume),
+                               "volume name '" + volume.name + "' is already used by " +
+                                   name_location(*first).str(),
+                               "a name used by one volume file only",
+                               "rename the volume in one of the two files");
+    }
+    set.volumes.push_back(std::move(volume));
+}
+
+void load_volumes(const std::string& confdir, ConfigSet& set) {
+    std::string dir = (fs::path(confdir) / "volumes").string();
+    std::vector<std::string> files;
+    try {
+        files = list_toml_files(dir);
+    } catch (const Error& error) {
+        set.problems.push_back(ConfigProblem{dir, error.what(), error.hint()});
+    }
+    for (const std::string& file : files) {
+        try {
+            add_volume(set, parse_volume_file(file, set.global));
+        } catch (const Error& error) {
+            set.problems.push_back(ConfigProblem{file, error.what(), error.hint()});
+        }
+    }
+    std::sort(set.volumes.begin(), set.volumes.end(),
+              [](const VolumeConfig& a, const VolumeConfig& b) { return a.name < b.name; });
+}
+
+}  // namespace
+
+const VolumeConfig* ConfigSet::find(std::string_view name) const {
+    for (const VolumeConfig& volume : volumes) {
+        if (volume.name == name) return &volume;
+    }
+    return nullptr;
+}
+
+std::vector<std::string> list_toml_files(const std::string& dir) {
+    std::error_code error;
+    fs::directory_iterator entries(dir, error);
+    if (error == std::errc::no_such_file_or_directory) return {};
+    if (error) {
+        throw Error(ErrorKind::Config, dir + ": cannot list the folder: " + error.message(),
+                    "check that it is a directory root can read");
+    }
+    std::vector<std::string> files;
+    for (const fs::directory_entry& entry : entries) {
+        if (is_toml_file(entry)) files.push_back(entry.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+ConfigSet load_config(const std::string& confdir) {
+    std::error_code error;
+    if (!fs::is_directory(confdir, error)) {
+        throw Error(ErrorKind::Config, confdir + ": configuration folder not found",
+                    "create it, or name the right configuration folder");
+    }
+    ConfigSet set;
+    set.global = parse_global_config(confdir, &set.problems);
+    load_volumes(confdir, set);
+    return set;
+}
+
+}  // namespace cvfs

@@ -1,0 +1,49 @@
+// CryptHandle: one libcryptsetup device context, owned, with its messages.
+//
+// libcryptsetup prints its errors to stderr unless told otherwise; the core
+// never prints. Each handle collects the library's error lines so a failure
+// can be reported in the cvfs::Error that explains it, and every other line
+// goes to cvfs::log at debug level.
+#pragma once
+
+#include "base/error.h"
+
+#include <memory>
+#include <string>
+
+struct crypt_device;
+
+namespace cvfs {
+
+class CryptHandle {
+public:
+    // crypt_init on a device (or plain file). Throws Device when it cannot be used.
+    static CryptHandle open(const std::string& device);
+    // crypt_init_data_device: the header is read from `header`, data lives on `data`.
+    static CryptHandle open_detached(const std::string& header, const std::string& data);
+    // crypt_init_by_name on an active mapping. Throws Device when it is not active.
+    static CryptHandle by_name(const std::string& name);
+
+    CryptHandle(CryptHandle&&) noexcept;
+    CryptHandle& operator=(CryptHandle&&) noexcept;
+    ~CryptHandle();
+
+    crypt_device* get() const;
+
+    // Loads the LUKS2 header. Throws Header naming `device` and the library's reason.
+    void load_luks2(const std::string& device) const;
+
+    // Returns rc when rc >= 0, else throws `kind` with "<what>: <reason>", the
+    // reason being the library's error lines or strerror(-rc).
+    int check(int rc, ErrorKind kind, const std::string& what, const std::string& hint = {}) const;
+
+    // The library's error lines since the last call, joined; then forgets them.
+    std::string take_errors() const;
+
+private:
+    struct State;
+    explicit CryptHandle(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace cvfs

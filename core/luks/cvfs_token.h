@@ -1,0 +1,42 @@
+// The LUKS2 token of type "cvfs" that cvfs writes into every volume it makes.
+//
+// It records how the volume was made (name, key provider, fs maker), whether
+// initialisation finished (a volume whose fs was never made stays
+// Initializing), and the provider's own values (sealed blobs, key ids) that
+// plugins read and write through the host services. The token is plain,
+// unauthenticated header metadata: nothing in it may be trusted for security
+// decisions, only for bookkeeping.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cvfs {
+
+enum class TokenState { Initializing, Ready };
+
+// "initializing", "ready".
+const char* to_string(TokenState state);
+
+inline constexpr const char* kCvfsTokenType = "cvfs";
+
+struct CvfsToken {
+    TokenState state = TokenState::Initializing;
+    std::string volume;      // volume name at init
+    std::string provider;    // key provider plugin name
+    std::string fs;          // fs maker name, may be empty
+    std::string created_by;  // "cvfs 0.1.0"
+    std::map<std::string, std::string> provider_data;  // the provider's own values
+
+    // {"type":"cvfs","keyslots":["<keyslot>"],"state":...}: what crypt_token_json_set takes.
+    std::string to_json(int keyslot) const;
+    // Parses a token's JSON. Throws cvfs::Error(ErrorKind::Header) naming what is wrong.
+    static CvfsToken from_json(const std::string& json);
+};
+
+// The keyslots a token's JSON names ("keyslots":["0"]), as numbers. Throws
+// Header when they are not a list of keyslot numbers.
+std::vector<int> token_keyslots(const std::string& json);
+
+}  // namespace cvfs

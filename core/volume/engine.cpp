@@ -1,0 +1,117 @@
+// The engine's setup, status and checks (see engine.h). The commands that
+// change a volume live in volume_init.cpp and volume_open.cpp.
+#include "volume/engine.h"
+
+#include "base/error.h"
+#include "luks/luks_volume.h"
+#include "volume/engine_parts.h"
+#include "volume/mounts.h"
+
+namespace cvfs {
+
+const char* to_string(VolumeState state) {
+    switch (state) {
+        case VolumeState::MissingDevice: return "missing device";
+        case VolumeState::NeedsInit: return "needs init";
+        case VolumeState::Interrupted: return "init interrupted";
+        case VolumeState::Foreign: return "foreign LUKS";
+        case VolumeState::Invalid: return "invalid header";
+        case VolumeState::Ready: return "ready";
+        case VolumeState::Open: return "open";
+        case VolumeState::Mounted: return "mounted";
+    }
+    return "unknown";
+}
+
+Engine::Engine(EngineOptions options)
+    : options_(std::move(options)),
+      config_(load_config(options_.confdir)),
+      registry_(std::make_unique<PluginRegistry>(config_.global)) {}
+
+Engine::~Engine() = default;
+
+Engine::Parts Engine::resolve(const VolumeConfig& volume) {
+    std::optional<FsMaker> fs;
+    if (volume.fs) fs = registry_->fs_maker(*volume.fs);
+    return Parts{registry_->key_provider(volume.key_provider),
+                 registry_->device_backend(volume.device), std::move(fs),
+                 std::chrono::steady_clock::now() + volume.timeout};
+}
+
+void Engine::check(const VolumeConfig& volume) {
+    Parts parts = resolve(volume);
+    PluginCall key_call(volume, volume.key_provider, parts.deadline, nullptr, options_.cancel);
+    parts.key.check_config(key_call);
+    PluginCall device_call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
+    parts.device.check_config(device_call, volume.dev);
+    if (parts.fs) {
+        PluginCall fs_call(volume, *volume.fs, parts.deadline, nullptr, options_.cancel);
+        parts.fs->check_config(fs_call);
+    }
+}
+
+std::vector<PluginRegistry::Listing> Engine::plugins() { return registry_->discover(); }
+
+namespace {
+
+// Decides the state of a volume that has no mapping, from its header.
+void read_header_state(const VolumeConfig& volume, const std::string& header_path,
+                       VolumeStatus& status) {
+    if (header_path.empty() || !has_luks_header(header_path)) {
+        status.state = VolumeState::NeedsInit;
+        return;
+    }
+    try {
+        CheckedHeader header = CheckedHeader::load(header_path, volume.luks);
+        auto token = header.token();
+        if (!token) {
+            status.state = VolumeState::Foreign;
+            status.detail = "LUKS2 volume without a cvfs token";
+        } else {
+            status.state = token->state == TokenState::Ready ? VolumeState::Ready
+                                                             : VolumeState::Interrupted;
+        }
+    } catch (const Error& e) {
+        status.state = VolumeState::Invalid;
+        status.detail = e.what();
+    }
+}
+
+}  // namespace
+
+VolumeStatus Engine::status(const VolumeConfig& volume) {
+    VolumeStatus status;
+    status.volume = volume.name;
+    status.dev = volume.dev;
+    status.backend = volume.device.name;
+    status.provider = volume.key_provider.name;
+    status.fs = volume.fs ? volume.fs->name : "";
+    status.integrity = to_string(volume.luks.integrity);
+    try {
+        Parts parts = resolve(volume);
+        status.temporary = parts.key.ephemeral();
+        PluginCall call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
+        DeviceProbe probe = parts.device.probe(call, volume.dev);
+        status.node = probe.node;
+        status.detail = probe.detail;
+        if (!probe.present) {
+            status.state = VolumeState::MissingDevice;
+            return status;
+        }
+        if (find_mapping(volume.name)) {
+            status.mount_points = mount_points_of(block_device_number(mapper_path(volume)));
+            status.state = status.mount_points.empty() ? VolumeState::Open : VolumeState::Mounted;
+        } else if (status.temporary) {
+            status.state = VolumeState::Ready;  // open makes it afresh
+        } else {
+            read_header_state(volume, probe.header_path.empty() ? probe.node : probe.header_path,
+                              status);
+        }
+    } catch (const Error& e) {
+        status.state = VolumeState::Invalid;
+        status.detail = e.what();
+    }
+    return status;
+}
+
+}  // namespace cvfs
