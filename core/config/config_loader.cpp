@@ -32,11 +32,10 @@ void add_volume(ConfigSet& set, VolumeConfig volume) {
     auto first = std::find_if(set.volumes.begin(), set.volumes.end(),
                               [&](const VolumeConfig& other) { return other.name == volume.name; });
     if (first != set.volumes.end()) {
-        config_detail::fail_at(name_location(volume),
-                               "volume name '" + volume.name + "' is already used by " +
-                                   name_location(*first).str(),
-                               "a name used by one volume file only",
-                               "rename the volume in one of the two files");
+        config_detail::fail_at(
+            name_location(volume),
+            "volume name '" + volume.name + "' is already used by " + name_location(*first).str(),
+            "a name used by one volume file only", "rename the volume in one of the two files");
     }
     set.volumes.push_back(std::move(volume));
 }

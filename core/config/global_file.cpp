@@ -22,7 +22,8 @@ std::vector<std::string> read_plugin_dirs(const TableReader& top) {
     plugins.reject_unknown({"dirs"});
     const toml::array* dirs = plugins.array("dirs", kDirsExpected);
     if (!dirs) return {CVFS_DEFAULT_PLUGINDIR};
-    if (dirs->empty()) plugins.fail_value("dirs", "'dirs' in [plugins] is empty", "at least one directory");
+    if (dirs->empty())
+        plugins.fail_value("dirs", "'dirs' in [plugins] is empty", "at least one directory");
     std::vector<std::string> out;
     for (const toml::node& element : *dirs) {
         auto dir = element.value_exact<std::string>();
@@ -80,11 +81,10 @@ void read_registrations(const std::string& confdir, GlobalConfig& global,
             PluginRegistration plugin = parse_plugin_registration(file);
             auto [first, inserted] = seen.emplace(plugin.name, plugin.where);
             if (!inserted) {
-                config_detail::fail_at(plugin.where,
-                                       "plugin '" + plugin.name + "' is already registered by " +
-                                           first->second.str(),
-                                       "one registration per plugin name",
-                                       "remove or rename one of the two files");
+                config_detail::fail_at(
+                    plugin.where,
+                    "plugin '" + plugin.name + "' is already registered by " + first->second.str(),
+                    "one registration per plugin name", "remove or rename one of the two files");
             }
             global.registered.push_back(std::move(plugin));
         } catch (const Error& error) {
@@ -112,7 +112,8 @@ PluginRegistration parse_plugin_registration(const std::string& path) {
     constexpr std::string_view so_path = "an absolute path to the plugin's .so file";
     auto so = top.string("path", so_path);
     if (!so) top.fail_missing("path", so_path);
-    if (!config_detail::is_absolute_path(*so) || !so->ends_with(".so")) top.fail_invalid("path", so_path);
+    if (!config_detail::is_absolute_path(*so) || !so->ends_with(".so"))
+        top.fail_invalid("path", so_path);
     plugin.name = *name;
     plugin.kind = *kind;
     plugin.path = *so;

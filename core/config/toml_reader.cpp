@@ -36,7 +36,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::string suggestion(std::string_view key, std::initializer_list<std::string_view> known) {
     for (std::string_view candidate : known) {
-        if (edit_distance(key, candidate) <= 2) return "did you mean '" + std::string(candidate) + "'?";
+        if (edit_distance(key, candidate) <= 2)
+            return "did you mean '" + std::string(candidate) + "'?";
     }
     return {};
 }
@@ -74,7 +75,7 @@ ConfigItem scalar_item(const TableReader& reader, const std::string& key, const 
         item.type = ConfigItem::Type::Boolean;
         item.integer = *flag ? 1 : 0;
     } else {
-        fail_item(reader, key, value, "is " + type_phrase(value.type()) + ";");
+        fail_item(reader, key, value, "is " + type_phrase(value.type()));
     }
     return item;
 }
@@ -85,8 +86,9 @@ void flatten_value(const TableReader& reader, const std::string& key, const toml
         flatten_into(reader, *nested, key + ".", {}, items);
     } else if (const toml::array* elements = value.as_array()) {
         for (const toml::node& element : *elements) {
+            if (element.is_table()) fail_item(reader, key, element, "is an array of tables");
             if (!element.is_string())
-                fail_item(reader, key, element, "holds " + type_phrase(element.type()) + ";");
+                fail_item(reader, key, element, "holds " + type_phrase(element.type()));
             items.push_back(scalar_item(reader, key, element));
         }
     } else {
@@ -133,16 +135,26 @@ void fail_at(const SourceLocation& where, const std::string& what, const std::st
 
 std::string type_phrase(toml::node_type type) {
     switch (type) {
-        case toml::node_type::string: return "a string";
-        case toml::node_type::integer: return "an integer";
-        case toml::node_type::floating_point: return "a floating-point number";
-        case toml::node_type::boolean: return "a boolean";
-        case toml::node_type::date: return "a date";
-        case toml::node_type::time: return "a time";
-        case toml::node_type::date_time: return "a date-time";
-        case toml::node_type::array: return "an array";
-        case toml::node_type::table: return "a table";
-        case toml::node_type::none: break;
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a floating-point number";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::date:
+            return "a date";
+        case toml::node_type::time:
+            return "a time";
+        case toml::node_type::date_time:
+            return "a date-time";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::none:
+            break;
     }
     return "nothing";
 }
@@ -172,8 +184,8 @@ void TableReader::reject_unknown(std::initializer_list<std::string_view> known) 
         if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
         std::string in_table = name_.empty() ? "" : " in [" + name_ + "]";
         fail_at(location_in(file_, key.source()),
-                "unknown key '" + std::string(key.str()) + "'" + in_table,
-                "one of " + join(known), suggestion(key.str(), known));
+                "unknown key '" + std::string(key.str()) + "'" + in_table, "one of " + join(known),
+                suggestion(key.str(), known));
     }
 }
 
@@ -220,8 +232,7 @@ std::optional<bool> TableReader::boolean(std::string_view key, std::string_view 
     fail_type(key, expected);
 }
 
-std::optional<int64_t> TableReader::integer(std::string_view key,
-                                            std::string_view expected) const {
+std::optional<int64_t> TableReader::integer(std::string_view key, std::string_view expected) const {
     const toml::node* value = table_.get(key);
     if (!value) return std::nullopt;
     if (auto number = value->value_exact<int64_t>()) return number;
@@ -264,7 +275,8 @@ std::chrono::seconds read_timeout(const TableReader& reader, std::string_view ke
     } else if (auto text = value->value_exact<std::string>()) {
         std::string_view digits = *text;
         int64_t unit = 1;
-        if (!digits.empty() && (digits.back() == 's' || digits.back() == 'm' || digits.back() == 'h')) {
+        if (!digits.empty() &&
+            (digits.back() == 's' || digits.back() == 'm' || digits.back() == 'h')) {
             unit = digits.back() == 's' ? 1 : digits.back() == 'm' ? 60 : 3600;
             digits.remove_suffix(1);
         }

@@ -44,9 +44,9 @@ void read_identity(const TableReader& top, VolumeConfig& volume) {
     auto name = top.string("volume", "a string like \"data0\"");
     if (!name) top.fail_missing("volume", "the volume's name, e.g. volume = \"data0\"");
     if (!is_volume_name(*name)) {
-        top.fail_invalid("volume",
-                         "1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit",
-                         "the name becomes /dev/mapper/<name>");
+        top.fail_invalid(
+            "volume", "1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit",
+            "the name becomes /dev/mapper/<name>");
     }
     auto dev = top.string("dev", "a string: an absolute path, PARTUUID=... or PARTLABEL=...");
     if (!dev) top.fail_missing("dev", "the device, e.g. dev = \"/dev/nvme1n1p1\"");
@@ -98,7 +98,8 @@ PluginRef read_key_provider(const TableReader& top) {
     const toml::table& table = single_provider(encrypt_reader, key, provider.where);
     provider.name = provider_plugin(key);
     provider.table = "encrypt." + key;
-    provider.items = config_detail::flatten_plugin_table(TableReader(table, top.file(), provider.table));
+    provider.items =
+        config_detail::flatten_plugin_table(TableReader(table, top.file(), provider.table));
     return provider;
 }
 
@@ -112,7 +113,8 @@ PluginRef read_device(const TableReader& top, const std::string& dev) {
     if (!table) return device;
     TableReader reader(*table, top.file(), "device");
     if (auto backend = reader.string("backend", "a device backend name, e.g. \"loop\"")) {
-        if (!config_detail::is_plugin_name(*backend)) reader.fail_invalid("backend", kPluginNameRule);
+        if (!config_detail::is_plugin_name(*backend))
+            reader.fail_invalid("backend", kPluginNameRule);
         device.name = *backend;
         device.where = reader.where_value("backend");
     }
@@ -138,7 +140,8 @@ std::optional<PluginRef> read_fs(const TableReader& top) {
     fs.name = *makefs;
     fs.table = "fs";
     fs.where = top.where_value("makefs");
-    if (table) fs.items = config_detail::flatten_plugin_table(TableReader(*table, top.file(), "fs"));
+    if (table)
+        fs.items = config_detail::flatten_plugin_table(TableReader(*table, top.file(), "fs"));
     return fs;
 }
 
@@ -154,8 +157,10 @@ std::optional<MountParams> read_mount(const TableReader& top, const std::optiona
     reader.reject_unknown({"point", "options"});
     MountParams mount;
     auto point = reader.string("point", "an absolute directory, e.g. \"/mnt/data0\"");
-    if (!point) reader.fail_missing("point", "the directory to mount on, e.g. point = \"/mnt/data0\"");
-    if (!config_detail::is_absolute_path(*point)) reader.fail_invalid("point", "an absolute directory");
+    if (!point)
+        reader.fail_missing("point", "the directory to mount on, e.g. point = \"/mnt/data0\"");
+    if (!config_detail::is_absolute_path(*point))
+        reader.fail_invalid("point", "an absolute directory");
     mount.point = *point;
     mount.options = reader.string("options", "a string like \"noatime,nodev\"").value_or("");
     return mount;
@@ -165,9 +170,11 @@ IntegrityMode read_integrity(const TableReader& top) {
     constexpr std::string_view expected = "true, false, \"none\", \"hmac-sha256\" or \"aead\"";
     const toml::node* value = top.node("integrity");
     if (!value) return IntegrityMode::None;
-    if (auto flag = value->value_exact<bool>()) return *flag ? IntegrityMode::HmacSha256 : IntegrityMode::None;
+    if (auto flag = value->value_exact<bool>())
+        return *flag ? IntegrityMode::HmacSha256 : IntegrityMode::None;
     auto text = top.string("integrity", expected);
-    for (IntegrityMode mode : {IntegrityMode::None, IntegrityMode::HmacSha256, IntegrityMode::Aead}) {
+    for (IntegrityMode mode :
+         {IntegrityMode::None, IntegrityMode::HmacSha256, IntegrityMode::Aead}) {
         if (*text == to_string(mode)) return mode;
     }
     top.fail_invalid("integrity", expected);
@@ -209,7 +216,8 @@ LuksParams read_luks(const TableReader& top, IntegrityMode integrity) {
     params.key_bits = gcm ? 256 : 512;
     if (auto bits = luks.integer("key_size", "a number of bits, e.g. 512")) {
         if (*bits != 256 && (gcm || *bits != 512))
-            luks.fail_invalid("key_size", gcm ? "256 for aes-gcm-random" : "256 or 512 for aes-xts-plain64");
+            luks.fail_invalid("key_size",
+                              gcm ? "256 for aes-gcm-random" : "256 or 512 for aes-xts-plain64");
         params.key_bits = static_cast<uint32_t>(*bits);
     }
     if (auto sector = luks.integer("sector_size", "a number of bytes, e.g. 4096")) {
@@ -236,8 +244,8 @@ VolumeConfig parse_volume_file(const std::string& path, const GlobalConfig& glob
     volume.fs = read_fs(top);
     volume.mount = read_mount(top, volume.fs);
     volume.luks = read_luks(top, read_integrity(top));
-    volume.timeout = top.node("timeout") ? config_detail::read_timeout(top, "timeout")
-                                         : global.default_timeout;
+    volume.timeout =
+        top.node("timeout") ? config_detail::read_timeout(top, "timeout") : global.default_timeout;
     return volume;
 }
 

@@ -40,18 +40,18 @@ void install_global_log() {
     std::call_once(once, [] { crypt_set_log_callback(nullptr, global_log, nullptr); });
 }
 
-std::unique_ptr<CryptHandle::State> adopt(crypt_device* cd) {
-    auto state = std::make_unique<CryptHandle::State>();
-    state->cd = cd;
-    crypt_set_log_callback(cd, handle_log, &state->errors);
-    return state;
-}
-
 }  // namespace
 
 CryptHandle::CryptHandle(std::unique_ptr<State> state) : state_(std::move(state)) {}
 CryptHandle::CryptHandle(CryptHandle&&) noexcept = default;
 CryptHandle& CryptHandle::operator=(CryptHandle&&) noexcept = default;
+
+CryptHandle CryptHandle::adopt(crypt_device* cd) {
+    auto state = std::make_unique<State>();
+    state->cd = cd;
+    crypt_set_log_callback(cd, handle_log, &state->errors);
+    return CryptHandle(std::move(state));
+}
 
 CryptHandle::~CryptHandle() {
     if (state_ && state_->cd) crypt_free(state_->cd);
@@ -64,7 +64,7 @@ CryptHandle CryptHandle::open(const std::string& device) {
     if (rc < 0)
         throw Error(ErrorKind::Device, "cannot open " + device + ": " + errno_text(-rc),
                     "check that the device exists and is readable");
-    return CryptHandle(adopt(cd));
+    return adopt(cd);
 }
 
 CryptHandle CryptHandle::open_detached(const std::string& header, const std::string& data) {
@@ -73,7 +73,7 @@ CryptHandle CryptHandle::open_detached(const std::string& header, const std::str
     int rc = crypt_init_data_device(&cd, header.c_str(), data.c_str());
     if (rc < 0)
         throw Error(ErrorKind::Device, "cannot open " + data + " with its header copy: " + errno_text(-rc));
-    return CryptHandle(adopt(cd));
+    return adopt(cd);
 }
 
 CryptHandle CryptHandle::by_name(const std::string& name) {
@@ -82,7 +82,7 @@ CryptHandle CryptHandle::by_name(const std::string& name) {
     int rc = crypt_init_by_name(&cd, name.c_str());
     if (rc < 0)
         throw Error(ErrorKind::Device, "cannot open the mapping " + name + ": " + errno_text(-rc));
-    return CryptHandle(adopt(cd));
+    return adopt(cd);
 }
 
 crypt_device* CryptHandle::get() const { return state_->cd; }

@@ -43,6 +43,7 @@ public:
 private:
     struct State;
     explicit CryptHandle(std::unique_ptr<State> state);
+    static CryptHandle adopt(crypt_device* cd);
     std::unique_ptr<State> state_;
 };
 

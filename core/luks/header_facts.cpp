@@ -8,7 +8,6 @@
 
 #include <libcryptsetup.h>
 
-#include <cstring>
 #include <sstream>
 
 namespace cvfs {
@@ -36,6 +35,14 @@ uint64_t number(const pt::ptree& tree, const std::string& path) {
 uint32_t number32(const pt::ptree& tree, const std::string& path) {
     uint64_t value = number(tree, path);
     return value > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(value);
+}
+
+// The child at `path`, or an empty tree (get_child with a default would
+// return a reference to a temporary).
+const pt::ptree& child(const pt::ptree& tree, const std::string& path) {
+    static const pt::ptree empty;
+    auto found = tree.get_child_optional(path);
+    return found ? *found : empty;
 }
 
 SegmentFacts segment_from(const std::string& id, const pt::ptree& tree) {
@@ -75,8 +82,8 @@ DigestFacts digest_from(const std::string& id, const pt::ptree& tree) {
 
 // The keyslot size of the first keyslot the first digest names: the volume key.
 uint32_t volume_key_bits_of(const pt::ptree& root, const std::vector<KeyslotFacts>& keyslots) {
-    for (const auto& [id, digest] : root.get_child("digests", {})) {
-        for (const auto& entry : digest.get_child("keyslots", {}))
+    for (const auto& [id, digest] : child(root, "digests")) {
+        for (const auto& entry : child(digest, "keyslots"))
             for (const auto& k : keyslots)
                 if (k.id == entry.second.data()) return k.key_bits;
     }
@@ -101,12 +108,12 @@ HeaderFacts header_facts_from_json(const std::string& json) {
     HeaderFacts f;
     f.metadata_size = number(root, "config.json_size") + 4096;
     f.keyslots_size = number(root, "config.keyslots_size");
-    for (const auto& [id, tree] : root.get_child("segments", {})) f.segments.push_back(segment_from(id, tree));
-    for (const auto& [id, tree] : root.get_child("keyslots", {})) f.keyslots.push_back(keyslot_from(id, tree));
-    for (const auto& [id, tree] : root.get_child("digests", {})) f.digests.push_back(digest_from(id, tree));
-    for (const auto& [id, tree] : root.get_child("tokens", {}))
+    for (const auto& [id, tree] : child(root, "segments")) f.segments.push_back(segment_from(id, tree));
+    for (const auto& [id, tree] : child(root, "keyslots")) f.keyslots.push_back(keyslot_from(id, tree));
+    for (const auto& [id, tree] : child(root, "digests")) f.digests.push_back(digest_from(id, tree));
+    for (const auto& [id, tree] : child(root, "tokens"))
         f.tokens.push_back({id, tree.get<std::string>("type", "")});
-    for (const auto& [unused, tree] : root.get_child("config.requirements.mandatory", {}))
+    for (const auto& [unused, tree] : child(root, "config.requirements.mandatory"))
         f.mandatory_requirements.push_back(tree.data());
     if (!f.segments.empty()) {
         const SegmentFacts& first = f.segments.front();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "plugin/elf_symbol_version.h"
 #include "plugin/plugin_host.h"
 
 namespace cvfs {
@@ -65,26 +66,38 @@ void* open_library(const PluginLocation& location) {
     return handle;
 }
 
+[[noreturn]] void refuse_unversioned(const PluginLocation& location) {
+    refuse(location,
+           "its entry function " CVFS_PLUGIN_ENTRY_SYMBOL
+           " is exported without the version node " CVFS_PLUGIN_VERSION_NODE,
+           "link it with the SDK's version script cvfs-plugin.map (cvfs_add_plugin() does)");
+}
+
+// The entry is there, but not under CVFS_PLUGIN_1: say what it is bound to.
+[[noreturn]] void refuse_entry_version(const PluginLocation& location) {
+    auto node = elf_symbol_version(location.path, CVFS_PLUGIN_ENTRY_SYMBOL);
+    if (node && node->empty()) refuse_unversioned(location);
+    refuse(location,
+           "its entry function " CVFS_PLUGIN_ENTRY_SYMBOL " is bound to " +
+               (node ? "version node " + *node : std::string("another version node")) +
+               ", not " CVFS_PLUGIN_VERSION_NODE " (built for another plugin ABI; this cvfs supports " +
+               std::to_string(CVFS_PLUGIN_ABI_MAJOR) + ".x)",
+           "install a version of the plugin built for this cvfs");
+}
+
 cvfs_plugin_entry_fn find_entry(const PluginLocation& location, void* handle) {
     void* entry = ::dlvsym(handle, CVFS_PLUGIN_ENTRY_SYMBOL, CVFS_PLUGIN_VERSION_NODE);
     if (!entry) {
-        if (::dlsym(handle, CVFS_PLUGIN_ENTRY_SYMBOL))
-            refuse(location,
-                   "its entry function " CVFS_PLUGIN_ENTRY_SYMBOL
-                   " is bound to another version node than " CVFS_PLUGIN_VERSION_NODE
-                   " (built for another plugin ABI; this cvfs supports " +
-                       std::to_string(CVFS_PLUGIN_ABI_MAJOR) + ".x)",
-               "rebuild it against this cvfs SDK");
+        if (::dlsym(handle, CVFS_PLUGIN_ENTRY_SYMBOL)) refuse_entry_version(location);
         refuse(location,
                "it has no entry function " CVFS_PLUGIN_ENTRY_SYMBOL "@" CVFS_PLUGIN_VERSION_NODE
                ": it is not a cvfs plugin, or was built without the cvfs SDK",
                "build it with cvfs_add_plugin() from the cvfs SDK");
     }
+    // glibc matches an export without any version information to every node
+    // asked for; one that is there under a node nobody defines has none.
     if (::dlvsym(handle, CVFS_PLUGIN_ENTRY_SYMBOL, unversioned_probe_node) == entry)
-        refuse(location,
-               "its entry function " CVFS_PLUGIN_ENTRY_SYMBOL
-               " is exported without the version node " CVFS_PLUGIN_VERSION_NODE,
-               "link it with the SDK's version script cvfs-plugin.map (cvfs_add_plugin() does)");
+        refuse_unversioned(location);
     cvfs_plugin_entry_fn function;
     std::memcpy(&function, &entry, sizeof function);
     return function;

@@ -121,12 +121,14 @@ void create_block_file(const Call& call, const std::string& dev) {
     call.log(CVFS_LOG_INFO, "created block file " + dev + " of " + human_size(*size));
 }
 
+[[noreturn]] void refuse_not_regular(const std::string& dev) {
+    throw Error(CVFS_E_INVALID_CONFIG, dev + " is not a regular file; the loop backend takes a block "
+                                             "file (a disk needs the backend of its kind)");
+}
+
 // Refuses what cannot hold a volume.
 void check_usable(const std::string& dev, const struct stat& st) {
-    if (!S_ISREG(st.st_mode))
-        throw Error(CVFS_E_INVALID_CONFIG,
-                    dev + " is not a regular file; the loop backend takes a block file (use the "
-                          "backend of the device for a disk)");
+    if (!S_ISREG(st.st_mode)) refuse_not_regular(dev);
     if (static_cast<uint64_t>(st.st_size) < kMinimumSize)
         throw Error(CVFS_E_INVALID_CONFIG, "block file " + dev + " is " +
                                                human_size(static_cast<uint64_t>(st.st_size)) +
@@ -175,7 +177,7 @@ public:
             info.detail = "block file, not created yet";
             return info;
         }
-        if (!S_ISREG(st.st_mode)) check_usable(dev, st);
+        if (!S_ISREG(st.st_mode)) refuse_not_regular(dev);
         info.present = true;
         info.size_bytes = static_cast<uint64_t>(st.st_size);
         info.node = cvfs_loop::find_attached(backing_file(st));
@@ -196,6 +198,7 @@ public:
             create_block_file(call, dev);
             return attach(call, dev, false);
         }
+        if (file.get() < 0 && errno == EISDIR) refuse_not_regular(dev);
         if (file.get() < 0)
             throw Error(CVFS_E_UNAVAILABLE, std::string("cannot open ") + dev + ": " + errno_text());
         struct stat st {};

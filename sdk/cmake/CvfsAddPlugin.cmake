@@ -1,19 +1,24 @@
-# cvfs_add_plugin(<name> KIND <key-provider|device-backend|fs-maker> SOURCES <files...>)
+# cvfs_add_plugin(<name> KIND <key-provider|device-backend|fs-maker> SOURCES <files...>
+#                 [DESTINATION <dir>] [COMPONENT <component>]
+#                 [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
 #
 # Builds a cvfs plugin: a MODULE library named <prefix>-<name>.so (key-, device-
 # or fs-), hidden visibility, the SDK's version script so that only
 # cvfs_plugin_entry_v1@CVFS_PLUGIN_1 is exported, -z defs so a missing symbol
 # fails the link, and an install rule into the plugin folder.
 # The target is called cvfs-plugin-<name>; link what it needs to it afterwards.
+# OUTPUT_DIRECTORY overrides where the build puts the .so; NO_INSTALL leaves
+# out the install rule (test fixtures).
 include_guard(GLOBAL)
 
-set(_CVFS_SDK_MAP "${CMAKE_CURRENT_LIST_DIR}/../cvfs-plugin.map")
-if(NOT EXISTS "${_CVFS_SDK_MAP}")
-  set(_CVFS_SDK_MAP "${CMAKE_CURRENT_LIST_DIR}/cvfs-plugin.map")
-endif()
-
 function(cvfs_add_plugin name)
-  cmake_parse_arguments(P "" "KIND;DESTINATION;COMPONENT" "SOURCES" ${ARGN})
+  # Found from this file's folder at each call: a variable set when the file
+  # is included would not reach sibling directories of the includer.
+  set(_CVFS_SDK_MAP "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../cvfs-plugin.map")
+  if(NOT EXISTS "${_CVFS_SDK_MAP}")
+    set(_CVFS_SDK_MAP "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/cvfs-plugin.map")
+  endif()
+  cmake_parse_arguments(P "NO_INSTALL" "KIND;DESTINATION;COMPONENT;OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
   if(P_KIND STREQUAL "key-provider")
     set(prefix "key")
   elseif(P_KIND STREQUAL "device-backend")
@@ -44,10 +49,14 @@ function(cvfs_add_plugin name)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     LINK_DEPENDS "${_CVFS_SDK_MAP}")
-  if(DEFINED CVFS_BUILD_PLUGINDIR)
+  if(P_OUTPUT_DIRECTORY)
+    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${P_OUTPUT_DIRECTORY}")
+  elseif(DEFINED CVFS_BUILD_PLUGINDIR)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${CVFS_BUILD_PLUGINDIR}")
   endif()
   target_link_options(${target} PRIVATE
     "LINKER:--version-script=${_CVFS_SDK_MAP}" "LINKER:-z,defs")
-  install(TARGETS ${target} LIBRARY DESTINATION "${P_DESTINATION}" COMPONENT "${P_COMPONENT}")
+  if(NOT P_NO_INSTALL)
+    install(TARGETS ${target} LIBRARY DESTINATION "${P_DESTINATION}" COMPONENT "${P_COMPONENT}")
+  endif()
 endfunction()

@@ -1,0 +1,200 @@
+// FormattedVolume, CheckedHeader and token writing on top of libcryptsetup.
+#include "luks/luks_volume.h"
+
+#include "base/log.h"
+#include "luks/header_copy.h"
+#include "luks/header_facts.h"
+#include "luks/header_policy.h"
+
+#include <libcryptsetup.h>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+namespace cvfs {
+
+namespace {
+
+// LUKS2 label field: 48 bytes including the terminating NUL.
+constexpr size_t kMaxLabel = 47;
+
+std::pair<std::string, std::string> split_cipher(const std::string& spec) {
+    auto dash = spec.find('-');
+    if (dash == std::string::npos || dash == 0 || dash + 1 == spec.size())
+        throw Error(ErrorKind::Config, "cipher \"" + spec + "\" is not of the form cipher-mode",
+                    "write it as cryptsetup does, e.g. aes-xts-plain64");
+    return {spec.substr(0, dash), spec.substr(dash + 1)};
+}
+
+crypt_pbkdf_type pbkdf_for(KdfChoice kdf) {
+    if (kdf == KdfChoice::MachineSecret)
+        return {CRYPT_KDF_PBKDF2, "sha256", 0, kMinPbkdf2Iterations, 0, 0, CRYPT_PBKDF_NO_BENCHMARK};
+    crypt_pbkdf_type pbkdf = *crypt_get_pbkdf_default(CRYPT_LUKS2);
+    pbkdf.type = CRYPT_KDF_ARGON2ID;
+    return pbkdf;
+}
+
+// The id of the header's cvfs token, or CRYPT_ANY_TOKEN when it has none.
+int find_cvfs_token(crypt_device* cd) {
+    int max = crypt_token_max(CRYPT_LUKS2);
+    for (int id = 0; id < max; ++id) {
+        const char* type = nullptr;
+        crypt_token_info info = crypt_token_status(cd, id, &type);
+        if (info != CRYPT_TOKEN_INACTIVE && info != CRYPT_TOKEN_INVALID && type &&
+            std::string(type) == kCvfsTokenType)
+            return id;
+    }
+    return CRYPT_ANY_TOKEN;
+}
+
+std::string token_json(const CryptHandle& handle, int id, const std::string& device) {
+    const char* json = nullptr;
+    handle.check(crypt_token_json_get(handle.get(), id, &json), ErrorKind::Header,
+                 "cannot read token " + std::to_string(id) + " of " + device);
+    return json ? json : "";
+}
+
+const char* passphrase_of(const SecureBuffer& secret) {
+    return reinterpret_cast<const char*>(secret.data());
+}
+
+}  // namespace
+
+FormattedVolume::FormattedVolume(CryptHandle handle, std::string device)
+    : handle_(std::move(handle)), device_(std::move(device)) {}
+
+FormattedVolume FormattedVolume::format(const std::string& device, const LuksParams& params, KdfChoice kdf,
+                                        const SecureBuffer& secret, const CvfsToken& token) {
+    if (secret.empty()) throw Error(ErrorKind::Key, "the key for " + device + " is empty");
+    if (token.volume.size() > kMaxLabel)
+        throw Error(ErrorKind::Config, "volume name \"" + token.volume + "\" is longer than " +
+                                           std::to_string(kMaxLabel) + " characters, the LUKS2 label limit");
+    SegmentSpec spec = segment_spec(params);
+    auto [cipher, mode] = split_cipher(spec.cipher);
+    crypt_pbkdf_type pbkdf = pbkdf_for(kdf);
+    crypt_params_luks2 luks2{};
+    luks2.pbkdf = &pbkdf;
+    luks2.integrity = spec.integrity.empty() ? nullptr : spec.integrity.c_str();
+    luks2.sector_size = params.sector_size;
+    luks2.label = token.volume.c_str();
+    luks2.subsystem = "cvfs";
+
+    CryptHandle handle = CryptHandle::open(device);
+    crypt_device* cd = handle.get();
+    handle.check(crypt_format(cd, CRYPT_LUKS2, cipher.c_str(), mode.c_str(), nullptr, nullptr, spec.key_bits / 8,
+                              &luks2),
+                 ErrorKind::Device, "cannot write a LUKS2 header (" + spec.cipher + ") to " + device);
+    handle.check(crypt_set_pbkdf_type(cd, &pbkdf), ErrorKind::System, "cannot set the KDF for " + device);
+    int slot = handle.check(crypt_keyslot_add_by_volume_key(cd, 0, nullptr, 0, passphrase_of(secret), secret.size()),
+                            ErrorKind::Device, "cannot add keyslot 0 to " + device);
+    handle.check(crypt_token_json_set(cd, CRYPT_ANY_TOKEN, token.to_json(slot).c_str()), ErrorKind::Device,
+                 "cannot write the cvfs token to " + device);
+    return FormattedVolume(std::move(handle), device);
+}
+
+void FormattedVolume::activate(const std::string& name, uint32_t flags) {
+    handle_.check(crypt_activate_by_volume_key(handle_.get(), name.c_str(), nullptr, 0, flags), ErrorKind::Device,
+                  "cannot map " + device_ + " as " + name);
+}
+
+std::string FormattedVolume::uuid() const {
+    const char* uuid = crypt_get_uuid(handle_.get());
+    return uuid ? uuid : "";
+}
+
+CheckedHeader::CheckedHeader(int copy_fd, CryptHandle handle, std::string device)
+    : copy_fd_(copy_fd), handle_(std::move(handle)), device_(std::move(device)) {}
+
+CheckedHeader::CheckedHeader(CheckedHeader&& other) noexcept
+    : copy_fd_(std::exchange(other.copy_fd_, -1)),
+      handle_(std::move(other.handle_)),
+      device_(std::move(other.device_)),
+      token_(std::move(other.token_)),
+      keyslot_(other.keyslot_) {}
+
+CheckedHeader& CheckedHeader::operator=(CheckedHeader&& other) noexcept {
+    if (this == &other) return *this;
+    if (copy_fd_ >= 0) ::close(copy_fd_);
+    copy_fd_ = std::exchange(other.copy_fd_, -1);
+    handle_ = std::move(other.handle_);
+    device_ = std::move(other.device_);
+    token_ = std::move(other.token_);
+    keyslot_ = other.keyslot_;
+    return *this;
+}
+
+CheckedHeader::~CheckedHeader() {
+    // The handle goes first: it may still have the copy open.
+    { CryptHandle drop = std::move(handle_); }
+    if (copy_fd_ >= 0) ::close(copy_fd_);
+}
+
+CheckedHeader CheckedHeader::load(const std::string& device, const LuksParams& expected) {
+    uint64_t metadata_size = 0, keyslots_size = 0;
+    {
+        CryptHandle disk = CryptHandle::open(device);
+        disk.load_luks2(device);
+        crypt_get_metadata_size(disk.get(), &metadata_size, &keyslots_size);
+    }
+    int fd = copy_header_to_memfd(device, 2 * metadata_size + keyslots_size);
+    CheckedHeader header(fd, CryptHandle::open_detached(fd_path(fd), device), device);
+    header.handle_.load_luks2(device + " (in-memory copy)");
+    enforce_header_policy(read_header_facts(header.handle_.get(), device), expected, device);
+    int id = find_cvfs_token(header.handle_.get());
+    if (id != CRYPT_ANY_TOKEN) {
+        std::string json = token_json(header.handle_, id, device);
+        header.token_ = CvfsToken::from_json(json);
+        auto keyslots = token_keyslots(json);
+        if (!keyslots.empty()) header.keyslot_ = keyslots.front();
+    }
+    return header;
+}
+
+std::optional<CvfsToken> CheckedHeader::token() const { return token_; }
+
+std::string CheckedHeader::uuid() const {
+    const char* uuid = crypt_get_uuid(handle_.get());
+    return uuid ? uuid : "";
+}
+
+int CheckedHeader::keyslot() const { return keyslot_; }
+
+bool CheckedHeader::verify_key(const SecureBuffer& secret) const {
+    int rc = crypt_activate_by_passphrase(handle_.get(), nullptr, keyslot_, passphrase_of(secret), secret.size(), 0);
+    if (rc == -EPERM) {
+        handle_.take_errors();
+        return false;
+    }
+    handle_.check(rc, ErrorKind::Key, "cannot check the key against keyslot " + std::to_string(keyslot_) + " of " +
+                                          device_);
+    return true;
+}
+
+void CheckedHeader::activate(const std::string& name, const SecureBuffer& secret, uint32_t flags) const {
+    int rc = crypt_activate_by_passphrase(handle_.get(), name.c_str(), keyslot_, passphrase_of(secret),
+                                          secret.size(), flags);
+    if (rc == -EPERM)
+        throw Error(ErrorKind::Key,
+                    "the key does not open keyslot " + std::to_string(keyslot_) + " of " + device_,
+                    "the key provider returned a different key than the one the volume was made with");
+    handle_.check(rc, ErrorKind::Device, "cannot map " + device_ + " as " + name);
+}
+
+void write_token(const std::string& device, const CvfsToken& token) {
+    CryptHandle handle = CryptHandle::open(device);
+    handle.load_luks2(device);
+    int id = find_cvfs_token(handle.get());
+    int keyslot = 0;
+    if (id != CRYPT_ANY_TOKEN) {
+        auto keyslots = token_keyslots(token_json(handle, id, device));
+        if (!keyslots.empty()) keyslot = keyslots.front();
+    }
+    handle.check(crypt_token_json_set(handle.get(), id, token.to_json(keyslot).c_str()), ErrorKind::Device,
+                 "cannot write the cvfs token to " + device);
+}
+
+bool has_luks_header(const std::string& device) { return has_luks_magic(device); }
+
+}  // namespace cvfs

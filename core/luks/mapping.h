@@ -1,0 +1,35 @@
+// Active dm-crypt mappings of LUKS2 volumes: finding, closing, wiping.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace cvfs {
+
+// Progress of a long operation; return false to stop it.
+using ProgressFn = std::function<bool(uint64_t done, uint64_t total)>;
+
+// An active mapping /dev/mapper/<name>.
+struct Mapping {
+    std::string uuid;     // the LUKS UUID, from the dm UUID CRYPT-LUKS2-<uuid>-<name>
+    dev_t underlying = 0; // the block device under it (under the _dif device with integrity)
+    std::string type;     // "LUKS2", or what libcryptsetup reports
+};
+
+// The mapping called `name`, or nullopt when there is none. Throws System
+// when device-mapper cannot be asked.
+std::optional<Mapping> find_mapping(const std::string& name);
+
+// Removes the mapping (and its integrity device). Throws Busy when it is in use.
+void deactivate(const std::string& name);
+
+// Writes zeros over the whole mapped device `name` (an activated integrity
+// volume), so every sector gets a valid tag. Throws Refused when `progress`
+// asks to stop.
+void wipe_integrity(const std::string& name, const ProgressFn& progress);
+
+}  // namespace cvfs

@@ -1,0 +1,49 @@
+#!/bin/busybox sh
+# shellcheck shell=dash
+# The guest's /init (busybox ash, packed into the initramfs by prepare.sh).
+# Loads the modules, mounts the host root (read-only 9p) with fresh kernel
+# filesystems, mounts the writable share at /mnt/results inside it, runs the
+# job that run.sh left on the share in a chroot, prints the exit status
+# marker on the console, and powers off.
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+fail() {
+  echo "cvfs-vm-init: $*"
+  echo "CVFS-VM-RESULT status=125"
+  poweroff -f
+}
+
+while read -r module; do
+  insmod "/lib/modules/$module" || fail "cannot load $module"
+done </modules.order
+
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /host ||
+  fail "cannot mount the host root"
+mount -t proc proc /host/proc
+mount -t sysfs sysfs /host/sys
+mount -t devtmpfs devtmpfs /host/dev
+mkdir -p /host/dev/pts /host/dev/shm
+mount -t devpts devpts /host/dev/pts
+mount -t tmpfs tmpfs /host/dev/shm
+mount -t tmpfs -o mode=1777 tmpfs /host/tmp
+mount -t tmpfs -o mode=0755 tmpfs /host/run
+mount -t tmpfs -o mode=0755 tmpfs /host/mnt
+mkdir -p /host/mnt/results
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 share /host/mnt/results ||
+  fail "cannot mount the results share"
+
+chroot /host /usr/bin/env -i \
+  HOME=/root TERM=dumb LANG=C.UTF-8 \
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  DM_DISABLE_UDEV=1 CVFS_VM_SHARE=/mnt/results \
+  /bin/bash /mnt/results/.rig/guest-run.sh </dev/null
+status=$?
+
+sync
+echo "CVFS-VM-RESULT status=$status"
+poweroff -f

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Boots the rig's guest (QEMU TCG, stock Debian kernel, host root read-only
+# over 9p) and runs one scenario script in it as root, for everything the
+# host kernel cannot do (device-mapper, dm-crypt, dm-integrity, NVMe, TPM).
+#
+# Usage: run.sh [options] CACHE_DIR SCENARIO_SCRIPT [ARGS...]
+#   --disk FILE:SIZE  attach FILE as a virtio disk (/dev/vda, /dev/vdb, ...);
+#                     created sparse with SIZE when missing; repeatable
+#   --nvme FILE:SIZE  attach FILE as an NVMe disk (/dev/nvme0n1)
+#   --tpm             attach a fresh swtpm TPM 2.0 (/dev/tpm0, /dev/tpmrm0)
+#   --mem MiB         guest memory (default 1536)
+#   --timeout SEC     kill the guest after SEC seconds (default 600)
+#   --share DIR       host folder mounted in the guest at $CVFS_VM_SHARE
+#                     (/mnt/results); kept afterwards (default: a temporary one)
+#   --stream          print the guest console while it runs
+# CACHE_DIR is what prepare.sh made. The guest sees the host's files read-only,
+# except /tmp, /run and /mnt, which are its own: keep the scenario and what it
+# reads elsewhere. The scenario's output goes to the console
+# and to $CVFS_VM_SHARE/scenario.log. Exits with the scenario's status, or
+# non-zero when the guest gave none (crash, timeout).
+set -euo pipefail
+shopt -s extglob
+
+RIG_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly RIG_DIR
+readonly MARKER="CVFS-VM-RESULT status="
+
+disks=() nvme="" tpm=0 mem=1536 timeout_sec=600 share="" stream=0
+work="" qemu_pid="" swtpm_pid=""
+
+log() { printf 'vm: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 2; }
+
+usage() {
+  sed -n '/^# Usage/,/^# non-zero/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  exit 2
+}
+
+cleanup() {
+  [[ -n $qemu_pid ]] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+  [[ -n $swtpm_pid ]] && kill "$swtpm_pid" 2>/dev/null && wait "$swtpm_pid" 2>/dev/null
+  [[ -n $work ]] && rm -rf "$work"
+  return 0
+}
+
+# Creates FILE of SIZE when it does not exist and prints FILE's absolute path.
+disk_image() {
+  local spec=$1 file size
+  [[ $spec == *:* ]] || die "expected FILE:SIZE, got '$spec'"
+  file=${spec%:*} size=${spec##*:}
+  [[ -e $file ]] || truncate -s "$size" "$file" || die "cannot create $file of $size"
+  realpath "$file"
+}
+
+parse_args() {
+  while [[ $# -gt 0 ]]; do
+    case $1 in
+      --disk) disks+=("$(disk_image "${2:?--disk needs FILE:SIZE}")"); shift 2 ;;
+      --nvme) nvme=$(disk_image "${2:?--nvme needs FILE:SIZE}"); shift 2 ;;
+      --tpm) tpm=1; shift ;;
+      --mem) mem=${2:?--mem needs MiB}; shift 2 ;;
+      --timeout) timeout_sec=${2:?--timeout needs seconds}; shift 2 ;;
+      --share) share=${2:?--share needs a folder}; shift 2 ;;
+      --stream) stream=1; shift ;;
+      -h|--help) usage ;;
+      --) shift; break ;;
+      -*) die "unknown option $1" ;;
+      *) break ;;
+    esac
+  done
+  [[ $# -ge 2 ]] || usage
+  cache=$(realpath "$1") scenario=$(realpath "$2")
+  shift 2
+  scenario_args=("$@")
+  [[ -f $cache/vmlinuz && -f $cache/initramfs.cpio.gz ]] ||
+    die "$cache has no kernel or initramfs: run prepare.sh $cache first"
+  [[ -x $scenario ]] || die "$scenario is not an executable file"
+  case $scenario in
+    /tmp/*|/run/*|/mnt/*|/dev/*|/proc/*|/sys/*)
+      die "$scenario is hidden in the guest (fresh /tmp, /run, /mnt there): put it elsewhere" ;;
+  esac
+}
+
+# Writes what the guest runs (guest-run.sh reads it) onto the share.
+write_job() {
+  mkdir -p "$share/.rig"
+  cp "$RIG_DIR/guest-run.sh" "$share/.rig/guest-run.sh"
+  {
+    printf 'scenario=%q\n' "$scenario"
+    printf 'scenario_args=('
+    [[ ${#scenario_args[@]} -gt 0 ]] && printf ' %q' "${scenario_args[@]}"
+    printf ' )\n'
+  } >"$share/.rig/job"
+  rm -f "$share/scenario.log" "$share/console.log"
+}
+
+start_swtpm() {
+  local dir="$work/tpm"
+  mkdir -p "$dir"
+  swtpm socket --tpm2 --tpmstate dir="$dir" --ctrl type=unixio,path="$dir/sock" \
+    --terminate >"$work/swtpm.log" 2>&1 &
+  swtpm_pid=$!
+  local tries=50
+  until [[ -S $dir/sock ]]; do
+    ((--tries > 0)) || die "swtpm did not start: $(cat "$work/swtpm.log")"
+    sleep 0.1
+  done
+}
+
+qemu_command() {
+  local cmd=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
+    -nographic -no-reboot -nic none
+    -kernel "$cache/vmlinuz" -initrd "$cache/initramfs.cpio.gz"
+    -append "console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off"
+    -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+    -virtfs "local,path=$share,mount_tag=share,security_model=none,multidevs=remap")
+  local disk
+  for disk in "${disks[@]}"; do
+    cmd+=(-drive "file=$disk,if=virtio,format=raw")
+  done
+  if [[ -n $nvme ]]; then
+    cmd+=(-drive "file=$nvme,if=none,id=nv0,format=raw" -device "nvme,drive=nv0,serial=cvfs-nvme0")
+  fi
+  if ((tpm)); then
+    cmd+=(-chardev "socket,id=chrtpm,path=$work/tpm/sock" -tpmdev "emulator,id=tpm0,chardev=chrtpm"
+      -device "tpm-tis,tpmdev=tpm0")
+  fi
+  printf '%s\0' "${cmd[@]}"
+}
+
+# Copies the console (without carriage returns) to console.log, optionally to
+# stderr, and notes when the scenario starts.
+read_console() {
+  local line
+  while IFS= read -r line; do
+    line=${line%$'\r'}
+    line=${line//$'\e'c/}
+    line=${line//$'\e'\[*([0-9;?])[a-zA-Z]/}
+    printf '%s\n' "$line" >>"$share/console.log"
+    ((stream)) && printf '%s\n' "$line" >&2
+    [[ $line == *"cvfs-vm: running "* ]] && printf '%s\n' "$SECONDS" >"$work/started"
+  done
+  return 0
+}
+
+boot_guest() {
+  local cmd=()
+  mapfile -d '' cmd < <(qemu_command)
+  mkfifo "$work/console"
+  SECONDS=0
+  read_console <"$work/console" &
+  local reader_pid=$!
+  timeout -k 10 "$timeout_sec" "${cmd[@]}" </dev/null >"$work/console" 2>&1 &
+  qemu_pid=$!
+  local rc=0
+  wait "$qemu_pid" || rc=$?
+  qemu_pid=""
+  wait "$reader_pid" || true
+  [[ $rc -eq 124 || $rc -eq 137 ]] && log "timeout: the guest ran longer than ${timeout_sec}s and was killed"
+  local started=""
+  [[ -f $work/started ]] && started=$(cat "$work/started")
+  log "QEMU ran ${SECONDS}s; scenario started ${started:-never} s after QEMU start"
+}
+
+# Prints the scenario's status from the console marker, or nothing.
+guest_status() {
+  grep -a "^$MARKER" "$share/console.log" 2>/dev/null | tail -n1 | sed "s/^$MARKER//"
+}
+
+main() {
+  parse_args "$@"
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+  work=$(mktemp -d /tmp/cvfs-vm.XXXXXX)
+  if [[ -z $share ]]; then share="$work/share"; fi
+  mkdir -p "$share"
+  share=$(realpath "$share")
+  write_job
+  ((tpm)) && start_swtpm
+  boot_guest
+  local status
+  status=$(guest_status)
+  if [[ $status != 0 ]]; then
+    if ((!stream)); then
+      log "guest console:"
+      cat "$share/console.log" >&2
+    fi
+    [[ -n $status ]] || { log "the guest printed no exit status"; exit 1; }
+    log "scenario failed with status $status"
+    exit "$status"
+  fi
+  log "scenario passed"
+}
+
+main "$@"
