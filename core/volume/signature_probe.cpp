@@ -15,9 +15,9 @@ namespace cvfs {
 
 namespace {
 struct ProbeDeleter {
-    void operator()(blkid_probe_struct* probe) const { blkid_free_probe(probe); }
+    void operator()(blkid_probe probe) const { blkid_free_probe(probe); }
 };
-using Probe = std::unique_ptr<blkid_probe_struct, ProbeDeleter>;
+using Probe = std::unique_ptr<blkid_struct_probe, ProbeDeleter>;
 
 std::optional<std::string> lookup(blkid_probe probe, const char* name) {
     const char* value = nullptr;

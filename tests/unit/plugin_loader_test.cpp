@@ -165,7 +165,7 @@ TEST_CASE("a plugin built for a newer minor ABI loads and works") {
     CHECK(key.data()[31] == 0x5a);
 }
 
-TEST_CASE("the same broken-free C plugin loads: the fixtures differ only by their defect") {
+TEST_CASE("the C fixture without a defect loads: the broken ones differ only by theirs") {
     PluginRegistry registry(fixture_global());
     CHECK(registry.key_provider(plugin_ref("fixture-plain")).info().name == "fixture-plain");
 }

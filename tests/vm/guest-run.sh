@@ -9,7 +9,9 @@ scenario="" scenario_args=()
 # shellcheck source=/dev/null  # written by run.sh: defines scenario and scenario_args
 source "$CVFS_VM_SHARE/.rig/job"
 
-echo "cvfs-vm: running $scenario ${scenario_args[*]}"
+printf 'cvfs-vm: running %q' "$scenario"
+[[ ${#scenario_args[@]} -gt 0 ]] && printf ' %q' "${scenario_args[@]}"
+printf '\n'
 cd "$CVFS_VM_SHARE" || exit 125
 "$scenario" "${scenario_args[@]}" 2>&1 | tee "$CVFS_VM_SHARE/scenario.log"
 exit "${PIPESTATUS[0]}"

@@ -164,7 +164,7 @@ boot_guest() {
 
 # Prints the scenario's status from the console marker, or nothing.
 guest_status() {
-  grep -a "^$MARKER" "$share/console.log" 2>/dev/null | tail -n1 | sed "s/^$MARKER//"
+  { grep -a "^$MARKER" "$share/console.log" 2>/dev/null || true; } | tail -n1 | sed "s/^$MARKER//"
 }
 
 main() {
