@@ -140,11 +140,11 @@ int plugins_command(Engine& engine, bool json) {
         std::vector<std::vector<std::string>> rows;
         for (const auto& p : plugins) {
             if (!p.error.empty()) continue;
-            rows.push_back({p.info.name, p.info.version,
+            rows.push_back({p.info.name, kind_name(p.info.kind), p.info.version,
                             std::to_string(p.info.abi_major) + "." + std::to_string(p.info.abi_minor),
                             p.info.vendor, p.info.path});
         }
-        print_table({"NAME", "VERSION", "ABI", "VENDOR", "PATH"}, rows);
+        print_table({"NAME", "KIND", "VERSION", "ABI", "VENDOR", "PATH"}, rows);
     }
     int exit_code = kSuccess;
     for (const auto& p : plugins) {

@@ -2,6 +2,8 @@
 // JSON formatter, so values keep their types and strings are escaped.
 #include "output.h"
 
+#include "plugin/plugin_files.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,15 +23,6 @@ const char* level_name(LogLevel level) {
     return "info";
 }
 
-std::string kind_name(uint32_t kind) {
-    switch (kind) {
-        case CVFS_KIND_KEY_PROVIDER: return "key-provider";
-        case CVFS_KIND_DEVICE_BACKEND: return "device-backend";
-        case CVFS_KIND_FS_MAKER: return "fs-maker";
-    }
-    return "unknown";
-}
-
 void print_json(const toml::array& array) {
     toml::table root;
     root.insert("items", array);
@@ -37,6 +30,10 @@ void print_json(const toml::array& array) {
     std::cout << toml::json_formatter{*root.get_as<toml::array>("items")} << "\n";
 }
 }  // namespace
+
+std::string kind_name(uint32_t kind) {
+    return kind_config_name(static_cast<PluginKind>(kind));
+}
 
 void install_log_sink(LogLevel max_level) {
     set_log_sink([max_level](LogLevel level, const std::string& message) {

@@ -12,6 +12,9 @@
 
 namespace cvfs::cli {
 
+// "key-provider", "device-backend", "fs-maker".
+std::string kind_name(uint32_t kind);
+
 // Sends core and plugin log lines to stderr, those up to `level`.
 void install_log_sink(LogLevel level);
 

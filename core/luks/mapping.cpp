@@ -74,6 +74,9 @@ int wipe_progress(uint64_t size, uint64_t offset, void* usrptr) {
 }  // namespace
 
 std::optional<Mapping> find_mapping(const std::string& name) {
+    // A kernel without device-mapper has no mappings (and libcryptsetup
+    // would only complain that it cannot reach it).
+    if (!fs::exists("/sys/class/misc/device-mapper")) return std::nullopt;
     crypt_status_info status = crypt_status(nullptr, name.c_str());
     if (status == CRYPT_INACTIVE) return std::nullopt;
     if (status == CRYPT_INVALID)

@@ -3,6 +3,7 @@
 #include "volume/engine.h"
 
 #include "base/error.h"
+#include "base/log.h"
 #include "luks/luks_volume.h"
 #include "volume/engine_parts.h"
 #include "volume/mounts.h"
@@ -21,6 +22,15 @@ const char* to_string(VolumeState state) {
         case VolumeState::Mounted: return "mounted";
     }
     return "unknown";
+}
+
+AttachedDevice::~AttachedDevice() {
+    if (kept_) return;
+    try {
+        backend_.detach(call_, dev_, node_);
+    } catch (const Error& e) {
+        log(LogLevel::Warning, e.what());
+    }
 }
 
 Engine::Engine(EngineOptions options)

@@ -17,6 +17,27 @@ struct Engine::Parts {
     std::chrono::steady_clock::time_point deadline;
 };
 
+// A device attached for the length of one command: detached again when the
+// command fails (or, for init, always), kept when a mapping now uses it.
+class AttachedDevice {
+public:
+    AttachedDevice(const DeviceBackend& backend, PluginCall& call, const std::string& dev, bool create)
+        : backend_(backend), call_(call), dev_(dev), node_(backend.attach(call, dev, create)) {}
+    ~AttachedDevice();
+    AttachedDevice(const AttachedDevice&) = delete;
+    AttachedDevice& operator=(const AttachedDevice&) = delete;
+
+    const std::string& node() const { return node_; }
+    void keep() { kept_ = true; }
+
+private:
+    const DeviceBackend& backend_;
+    PluginCall& call_;
+    std::string dev_;
+    std::string node_;
+    bool kept_ = false;
+};
+
 inline std::string mapper_path(const VolumeConfig& volume) { return "/dev/mapper/" + volume.name; }
 
 }  // namespace cvfs

@@ -58,14 +58,14 @@ void Engine::init(const VolumeConfig& volume, bool force) {
         throw Error(ErrorKind::State, "volume '" + volume.name + "' is open", "close it before init");
 
     PluginCall device_call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
-    const std::string node = parts.device.attach(device_call, volume.dev, true);
+    AttachedDevice attached(parts.device, device_call, volume.dev, true);
+    const std::string& node = attached.node();
 
     if (parts.key.ephemeral()) {
         // A temporary volume is made afresh by every open; init only prepares
         // the device and, when forced, clears what would block that.
         if (force) erase_signatures(node);
         log(LogLevel::Info, "volume '" + volume.name + "' is temporary: open makes it afresh");
-        parts.device.detach(device_call, volume.dev, node);
         return;
     }
     check_overwrite_allowed(volume, node, force);
@@ -102,7 +102,6 @@ void Engine::init(const VolumeConfig& volume, bool force) {
     }
     token.state = TokenState::Ready;
     write_token(node, token);
-    parts.device.detach(device_call, volume.dev, node);
     log(LogLevel::Info, "volume '" + volume.name + "' initialised on " + volume.dev);
 }
 

@@ -68,10 +68,12 @@ void Engine::open(const VolumeConfig& volume) {
     VolumeLock lock(config_.global.run_dir, volume.name, parts.deadline);
     const bool temporary = parts.key.ephemeral();
     PluginCall device_call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
-    const std::string node = parts.device.attach(device_call, volume.dev, temporary);
+    AttachedDevice attached(parts.device, device_call, volume.dev, temporary);
+    const std::string& node = attached.node();
 
     bool activated_here = false;
     if (auto mapping = find_mapping(volume.name)) {
+        attached.keep();  // the existing mapping uses it, whatever happens next
         check_mapping_owner(volume, *mapping, node);
     } else if (temporary) {
         check_temporary_device(volume, node);
@@ -131,6 +133,7 @@ void Engine::open(const VolumeConfig& volume) {
         }
         throw;
     }
+    attached.keep();
     log(LogLevel::Info, "volume '" + volume.name + "' is open at " + mapped);
 }
 

@@ -9,9 +9,12 @@ set -euo pipefail
 RIG_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly RIG_DIR
 
+# A /dev/mapper/control node alone proves nothing (it can exist without the
+# driver): the kernel must list device-mapper among its misc devices.
 host_has_device_mapper() {
-  [[ -c /dev/mapper/control ]] && return 0
-  modprobe dm_mod 2>/dev/null && [[ -c /dev/mapper/control ]]
+  modprobe -q dm_mod 2>/dev/null || true
+  modprobe -q dm_crypt 2>/dev/null || true
+  grep -qw device-mapper /proc/misc && [[ -c /dev/mapper/control ]]
 }
 
 main() {

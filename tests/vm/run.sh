@@ -26,7 +26,7 @@ readonly RIG_DIR
 readonly MARKER="CVFS-VM-RESULT status="
 
 disks=() nvme="" tpm=0 mem=1536 timeout_sec=600 share="" stream=0
-work="" qemu_pid="" swtpm_pid=""
+work="" qemu_pid="" swtpm_pid="" start_us=0
 
 log() { printf 'vm: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 2; }
@@ -128,6 +128,17 @@ qemu_command() {
   printf '%s\0' "${cmd[@]}"
 }
 
+# Prints the seconds (one decimal) since boot_guest started QEMU.
+elapsed_since_start() {
+  local tenths=$(((${EPOCHREALTIME/./} - start_us) / 100000))
+  printf '%d.%d\n' $((tenths / 10)) $((tenths % 10))
+}
+
+seconds_between() {
+  local tenths=$((10#${2/./} - 10#${1/./}))
+  printf '%d.%d\n' $((tenths / 10)) $((tenths % 10))
+}
+
 # Copies the console (without carriage returns) to console.log, optionally to
 # stderr, and notes when the scenario starts.
 read_console() {
@@ -138,7 +149,8 @@ read_console() {
     line=${line//$'\e'\[*([0-9;?])[a-zA-Z]/}
     printf '%s\n' "$line" >>"$share/console.log"
     ((stream)) && printf '%s\n' "$line" >&2
-    [[ $line == *"cvfs-vm: running "* ]] && printf '%s\n' "$SECONDS" >"$work/started"
+    [[ $line == *"cvfs-vm: running "* ]] && elapsed_since_start >"$work/started"
+    [[ $line == "$MARKER"* ]] && elapsed_since_start >"$work/finished"
   done
   return 0
 }
@@ -147,7 +159,7 @@ boot_guest() {
   local cmd=()
   mapfile -d '' cmd < <(qemu_command)
   mkfifo "$work/console"
-  SECONDS=0
+  start_us=${EPOCHREALTIME/./}
   read_console <"$work/console" &
   local reader_pid=$!
   timeout -k 10 "$timeout_sec" "${cmd[@]}" </dev/null >"$work/console" 2>&1 &
@@ -157,9 +169,12 @@ boot_guest() {
   qemu_pid=""
   wait "$reader_pid" || true
   [[ $rc -eq 124 || $rc -eq 137 ]] && log "timeout: the guest ran longer than ${timeout_sec}s and was killed"
-  local started=""
-  [[ -f $work/started ]] && started=$(cat "$work/started")
-  log "QEMU ran ${SECONDS}s; scenario started ${started:-never} s after QEMU start"
+  local started=never ran="" total
+  total=$(elapsed_since_start)
+  [[ -f $work/started ]] && started=$(cat "$work/started")s
+  [[ -f $work/started && -f $work/finished ]] &&
+    ran=", ran $(seconds_between "$(cat "$work/started")" "$(cat "$work/finished")")s"
+  log "QEMU ran ${total}s; scenario started ${started} after QEMU start${ran}"
 }
 
 # Prints the scenario's status from the console marker, or nothing.

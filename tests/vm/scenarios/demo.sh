@@ -21,10 +21,23 @@ trap 'echo "demo: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 # Prints the command, then runs it.
 run() {
   printf '$ %s\n' "$*"
-  "$@"
+  "$@" || { echo "demo: FAILED: $*" >&2; exit 1; }
+}
+
+# Prints a shell command line, then runs it.
+run_shell() {
+  printf '$ %s\n' "$1"
+  sh -c "$1" || { echo "demo: FAILED: $1" >&2; exit 1; }
 }
 
 cvfs() { run "$cvfs_bin" -c "$confdir" "$@"; }
+
+# After a failure, leaves no volume open behind.
+close_all_on_failure() {
+  local status=$?
+  [[ $status -eq 0 || ! -d $confdir ]] && return 0
+  "$cvfs_bin" -c "$confdir" close --all >/dev/null 2>&1 || true
+}
 
 # Prints the value of KEY (a quoted string) in the demo's volume files.
 config_value() {
@@ -63,6 +76,7 @@ EOF
 }
 
 main() {
+  trap close_all_on_failure EXIT
   [[ -x $cvfs_bin ]] || { echo "demo: $cvfs_bin is missing: build the cvfs target" >&2; exit 1; }
   make_confdir
   local vault scratch
@@ -78,8 +92,8 @@ main() {
   run findmnt -no SOURCE,TARGET,FSTYPE "$vault"
   run findmnt -no SOURCE,TARGET,FSTYPE "$scratch"
   say "write into both"
-  run sh -c "echo 'kept across open and close' >'$vault/note.txt'"
-  run sh -c "echo 'gone after close' >'$scratch/temp.txt'"
+  run_shell "echo 'kept across open and close' > $vault/note.txt"
+  run_shell "echo 'gone after close' > $scratch/temp.txt"
   cvfs show
   say "close every volume, then open them again"
   cvfs close --all
