@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "luks/luks_volume.h"
 #include "plugin/plugin_registry.h"
 
 namespace cvfs {
@@ -37,6 +38,18 @@ private:
     std::string node_;
     bool kept_ = false;
 };
+
+// The cvfs token a new header of `volume` carries.
+inline CvfsToken new_token(const VolumeConfig& volume, TokenState state, const TokenValues& values) {
+    CvfsToken token;
+    token.state = state;
+    token.volume = volume.name;
+    token.provider = volume.key_provider.name;
+    token.fs = volume.fs ? volume.fs->name : "";
+    token.created_by = std::string("cvfs ") + CVFS_VERSION;
+    token.provider_data = values;
+    return token;
+}
 
 inline std::string mapper_path(const VolumeConfig& volume) { return "/dev/mapper/" + volume.name; }
 

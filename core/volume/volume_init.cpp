@@ -74,13 +74,7 @@ void Engine::init(const VolumeConfig& volume, bool force) {
     PluginCall key_call(volume, volume.key_provider, parts.deadline, &values, options_.cancel);
     SecureBuffer secret = parts.key.get_key(key_call, CVFS_KEY_PURPOSE_ENROL);
 
-    CvfsToken token;
-    token.state = TokenState::Initializing;
-    token.volume = volume.name;
-    token.provider = volume.key_provider.name;
-    token.fs = volume.fs ? volume.fs->name : "";
-    token.created_by = std::string("cvfs ") + CVFS_VERSION;
-    token.provider_data = values;
+    CvfsToken token = new_token(volume, TokenState::Initializing, values);
     const KdfChoice kdf = parts.key.human_secret() ? KdfChoice::HumanPassphrase : KdfChoice::MachineSecret;
     FormattedVolume formatted = FormattedVolume::format(node, volume.luks, kdf, secret, token);
     secret.reset();

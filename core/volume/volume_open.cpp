@@ -80,18 +80,22 @@ void Engine::open(const VolumeConfig& volume) {
         TokenValues values;
         PluginCall key_call(volume, volume.key_provider, parts.deadline, &values, options_.cancel);
         SecureBuffer secret = parts.key.get_key(key_call, CVFS_KEY_PURPOSE_ENROL);
-        CvfsToken token;
-        token.state = TokenState::Ready;
-        token.volume = volume.name;
-        token.provider = volume.key_provider.name;
-        token.fs = volume.fs ? volume.fs->name : "";
-        token.created_by = std::string("cvfs ") + CVFS_VERSION;
-        token.provider_data = values;
+        CvfsToken token = new_token(volume, TokenState::Ready, values);
         FormattedVolume formatted =
             FormattedVolume::format(node, volume.luks, KdfChoice::MachineSecret, secret, token);
         secret.reset();
         formatted.activate(volume.name, activation_flags(volume, true));
         activated_here = true;
+        if (volume.luks.integrity != IntegrityMode::None) {
+            // Unwritten sectors have no valid tags and read as I/O errors,
+            // which mkfs does not survive; wipe so every sector reads back.
+            try {
+                wipe_integrity(volume.name, options_.progress);
+            } catch (...) {
+                deactivate(volume.name);
+                throw;
+            }
+        }
     } else {
         CheckedHeader header = CheckedHeader::load(node, volume.luks);
         auto token = header.token();

@@ -45,5 +45,6 @@ chroot /host /usr/bin/env -i \
 status=$?
 
 sync
+echo  # the marker starts a line even after output without a final newline
 echo "CVFS-VM-RESULT status=$status"
 poweroff -f
