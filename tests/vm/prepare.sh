@@ -18,7 +18,7 @@ readonly HOST_PACKAGES=(qemu-system-x86 busybox-static cpio kmod swtpm swtpm-too
 # Modules the guest loads, in this order after their dependencies from
 # modules.dep (crc32c first: libcrc32c needs the algorithm, not a symbol).
 readonly GUEST_MODULES=(crc32c_generic crc32c_intel virtio_pci virtio_blk 9pnet_virtio 9p nvme
-  loop dm_mod dm_crypt dm_integrity libcrc32c ext4 vfat xfs xts ecb aesni_intel gcm authenc
+  loop dm_mod dm_crypt dm_integrity libcrc32c ext4 vfat nls_cp437 nls_ascii nls_utf8 xfs xts ecb aesni_intel gcm authenc
   essiv seqiv ghash_clmulni_intel sha256_ssse3 af_alg algif_skcipher algif_aead algif_hash)
 
 log() { printf 'prepare: %s\n' "$*" >&2; }
