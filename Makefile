@@ -8,6 +8,7 @@
 #
 # Both install the Debian packages they need when they are missing.
 
+MAKEFLAGS  += --no-print-directory
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
