@@ -30,12 +30,22 @@ mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/pts /host/dev/shm
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
+mkdir -p /share /hosttmp
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 share /share ||
+  fail "cannot mount the results share"
+# The guest gets its own /tmp; folders of the host's /tmp that the job needs
+# (a build tree there) are bound back in at the same paths.
+mount -o bind /host/tmp /hosttmp
 mount -t tmpfs -o mode=1777 tmpfs /host/tmp
+while read -r folder; do
+  [ -n "$folder" ] || continue
+  mkdir -p "/host/tmp/$folder"
+  mount -o bind "/hosttmp/$folder" "/host/tmp/$folder" || fail "cannot bind /tmp/$folder"
+done </share/.rig/host-tmp
 mount -t tmpfs -o mode=0755 tmpfs /host/run
 mount -t tmpfs -o mode=0755 tmpfs /host/mnt
 mkdir -p /host/mnt/results
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 share /host/mnt/results ||
-  fail "cannot mount the results share"
+mount -o bind /share /host/mnt/results || fail "cannot bind the results share"
 
 chroot /host /usr/bin/env -i \
   HOME=/root TERM=dumb LANG=C.UTF-8 \

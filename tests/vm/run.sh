@@ -76,9 +76,20 @@ parse_args() {
     die "$cache has no kernel or initramfs: run prepare.sh $cache first"
   [[ -x $scenario ]] || die "$scenario is not an executable file"
   case $scenario in
-    /tmp/*|/run/*|/mnt/*|/dev/*|/proc/*|/sys/*)
-      die "$scenario is hidden in the guest (fresh /tmp, /run, /mnt there): put it elsewhere" ;;
+    /run/*|/mnt/*|/dev/*|/proc/*|/sys/*)
+      die "$scenario is hidden in the guest (fresh /run, /mnt there): put it elsewhere" ;;
   esac
+}
+
+# The guest's /tmp is its own; folders of the host's /tmp that the scenario
+# or its arguments live in are bound into it (read-only). Prints their names.
+host_tmp_folders() {
+  local path
+  for path in "$scenario" "${scenario_args[@]}"; do
+    [[ $path == /tmp/?* && -e $path ]] || continue
+    path=${path#/tmp/}
+    echo "${path%%/*}"
+  done | sort -u
 }
 
 # Writes what the guest runs (guest-run.sh reads it) onto the share.
@@ -91,6 +102,7 @@ write_job() {
     [[ ${#scenario_args[@]} -gt 0 ]] && printf ' %q' "${scenario_args[@]}"
     printf ' )\n'
   } >"$share/.rig/job"
+  host_tmp_folders >"$share/.rig/host-tmp"
   rm -f "$share/scenario.log" "$share/console.log"
 }
 
