@@ -72,6 +72,7 @@ void Engine::open(const VolumeConfig& volume) {
     const std::string& node = attached.node();
 
     bool activated_here = false;
+    std::optional<CvfsToken> token_update;  // provider values to keep in the header
     if (auto mapping = find_mapping(volume.name)) {
         attached.keep();  // the existing mapping uses it, whatever happens next
         check_mapping_owner(volume, *mapping, node);
@@ -86,16 +87,6 @@ void Engine::open(const VolumeConfig& volume) {
         secret.reset();
         formatted.activate(volume.name, activation_flags(volume, true));
         activated_here = true;
-        if (volume.luks.integrity != IntegrityMode::None) {
-            // Unwritten sectors have no valid tags and read as I/O errors,
-            // which mkfs does not survive; wipe so every sector reads back.
-            try {
-                wipe_integrity(volume.name, options_.progress);
-            } catch (...) {
-                deactivate(volume.name);
-                throw;
-            }
-        }
     } else {
         CheckedHeader header = CheckedHeader::load(node, volume.luks);
         auto token = header.token();
@@ -113,13 +104,19 @@ void Engine::open(const VolumeConfig& volume) {
         activated_here = true;
         if (key_call.token_changed()) {
             token->provider_data = values;
-            write_token(node, *token);
+            token_update = token;
         }
     }
 
     const std::string mapped = mapper_path(volume);
+    const bool made_here = activated_here && temporary;
     try {
-        if (parts.fs && ((activated_here && temporary) || !find_signature(mapped))) {
+        if (token_update) write_token(node, *token_update);
+        // A fresh integrity volume's unwritten sectors have no valid tags and
+        // read as I/O errors, which mkfs does not survive: wipe it first.
+        if (made_here && volume.luks.integrity != IntegrityMode::None)
+            wipe_integrity(volume.name, options_.progress);
+        if (parts.fs && (made_here || !find_signature(mapped))) {
             PluginCall fs_call(volume, *volume.fs, parts.deadline, nullptr, options_.cancel);
             parts.fs->make(fs_call, mapped);
         }

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "cvfs/plugin.hpp"
+#include "cvfs/unique_fd.hpp"
 #include "loop_devices.h"
 
 namespace {
@@ -31,6 +32,7 @@ namespace {
 using cvfs::sdk::Call;
 using cvfs::sdk::Config;
 using cvfs::sdk::Error;
+using cvfs::sdk::UniqueFd;
 
 constexpr uint64_t kMinimumSize = 16ull << 20;
 
@@ -139,20 +141,6 @@ cvfs_loop::BackingFile backing_file(const struct stat& st) {
     return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
 }
 
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0) close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
 class Loop {
 public:
     explicit Loop(const cvfs::sdk::Host&) {}
@@ -190,7 +178,7 @@ public:
 
     std::string attach(Call& call, const char* dev, bool create) {
         check_config(call, dev);
-        FileDescriptor file(open(dev, O_RDWR | O_CLOEXEC));
+        UniqueFd file(open(dev, O_RDWR | O_CLOEXEC));
         if (file.get() < 0 && errno == ENOENT) {
             if (!create)
                 throw Error(CVFS_E_NOT_FOUND, std::string("block file ") + dev +

@@ -8,6 +8,8 @@
 // dm-crypt here) and no autoclear, so the device outlives this process.
 #include "loop_devices.h"
 
+#include "cvfs/unique_fd.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/loop.h>
@@ -26,26 +28,12 @@ namespace cvfs_loop {
 namespace {
 
 using cvfs::sdk::Error;
+using cvfs::sdk::UniqueFd;
 
 constexpr int kAttachAttempts = 16;
 constexpr auto kNodeWait = std::chrono::seconds(2);
 
 std::string errno_text() { return std::strerror(errno); }
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 // loop0, loop1, ... as listed in /sys/block (the kernel's own list).
 std::vector<std::string> loop_names() {
@@ -65,10 +53,10 @@ std::vector<std::string> loop_names() {
 
 // Opens a loop node that LOOP_CTL_GET_FREE may just have created; udev makes
 // the node shortly after the device.
-Fd open_new_node(const cvfs::sdk::Call& call, const std::string& node) {
+UniqueFd open_new_node(const cvfs::sdk::Call& call, const std::string& node) {
     auto give_up = std::chrono::steady_clock::now() + kNodeWait;
     for (;;) {
-        Fd fd(open(node.c_str(), O_RDWR | O_CLOEXEC));
+        UniqueFd fd(open(node.c_str(), O_RDWR | O_CLOEXEC));
         if (fd.get() >= 0) return fd;
         if (errno != ENOENT || std::chrono::steady_clock::now() > give_up)
             throw Error(CVFS_E_UNAVAILABLE, "cannot open " + node + ": " + errno_text());
@@ -111,7 +99,7 @@ bool bind_file(int loop_fd, int file_fd, const std::string& node, const std::str
 }  // namespace
 
 std::optional<BackingFile> backing_of(const std::string& node) {
-    Fd fd(open(node.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(open(node.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         if (errno == ENOENT || errno == ENXIO) return std::nullopt;
         throw Error(CVFS_E_UNAVAILABLE, "cannot open " + node + ": " + errno_text());
@@ -134,7 +122,7 @@ std::string find_attached(const BackingFile& file) {
 }
 
 std::string attach_free_loop(const cvfs::sdk::Call& call, int file_fd, const std::string& path) {
-    Fd control(open("/dev/loop-control", O_RDWR | O_CLOEXEC));
+    UniqueFd control(open("/dev/loop-control", O_RDWR | O_CLOEXEC));
     if (control.get() < 0)
         throw Error(CVFS_E_UNAVAILABLE, "cannot open /dev/loop-control: " + errno_text() +
                                             " (is the loop module loaded?)");
@@ -144,14 +132,14 @@ std::string attach_free_loop(const cvfs::sdk::Call& call, int file_fd, const std
         if (number < 0)
             throw Error(CVFS_E_UNAVAILABLE, "no free loop device: " + errno_text());
         std::string node = "/dev/loop" + std::to_string(number);
-        Fd loop = open_new_node(call, node);
+        UniqueFd loop = open_new_node(call, node);
         if (bind_file(loop.get(), file_fd, node, path)) return node;
     }
     throw Error(CVFS_E_BUSY, "every free loop device was taken by another process; try again");
 }
 
 void clear(const std::string& node) {
-    Fd fd(open(node.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(open(node.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         if (errno == ENOENT) return;
         throw Error(CVFS_E_UNAVAILABLE, "cannot open " + node + ": " + errno_text());

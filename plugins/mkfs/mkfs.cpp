@@ -35,12 +35,14 @@
 #include <vector>
 
 #include "cvfs/plugin.hpp"
+#include "cvfs/unique_fd.hpp"
 
 namespace {
 
 using cvfs::sdk::Call;
 using cvfs::sdk::Config;
 using cvfs::sdk::Error;
+using cvfs::sdk::UniqueFd;
 
 // How to make one kind of filesystem.
 struct Filesystem {
@@ -129,23 +131,6 @@ public:
 
 private:
     pid_t pid_;
-};
-
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    int* out() { return &fd_; }
-    void reset() {
-        if (fd_ >= 0) close(fd_);
-        fd_ = -1;
-    }
-
-private:
-    int fd_;
 };
 
 // posix_spawn's attribute objects, destroyed on every path.
@@ -265,12 +250,12 @@ public:
         std::vector<std::string> args = tool_arguments(call.config(), device);
         std::string path = find_tool();
         check_continue(call);
-        Fd read_end, write_end;
+        UniqueFd read_end, write_end;
         int pipe_ends[2];
         if (pipe2(pipe_ends, O_CLOEXEC) != 0)
             throw Error(CVFS_E_INTERNAL, std::string("pipe failed: ") + errno_text());
-        *read_end.out() = pipe_ends[0];
-        *write_end.out() = pipe_ends[1];
+        read_end.reset(pipe_ends[0]);
+        write_end.reset(pipe_ends[1]);
 
         Child child(spawn_tool(path, args, write_end.get()));
         write_end.reset();

@@ -34,12 +34,14 @@
 #include <string>
 
 #include "cvfs/plugin.hpp"
+#include "cvfs/unique_fd.hpp"
 
 namespace {
 
 using cvfs::sdk::Call;
 using cvfs::sdk::Config;
 using cvfs::sdk::Error;
+using cvfs::sdk::UniqueFd;
 using cvfs::sdk::SecretOut;
 
 constexpr size_t kMaxPassphrase = 8192;
@@ -51,21 +53,6 @@ std::string octal_mode(mode_t mode) {
     std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
     return text;
 }
-
-// Closes a file descriptor when it goes out of scope.
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 // What [encrypt.passphrase] asks for.
 struct Settings {
@@ -137,7 +124,7 @@ void read_exactly(int fd, const std::string& path, uint8_t* data, size_t size) {
 }
 
 void read_key_file(const Settings& s, SecretOut& out) {
-    Fd fd(open(s.key_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    UniqueFd fd(open(s.key_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0 && errno == ENOENT)
         throw Error(CVFS_E_NOT_FOUND, s.key_file_where + "key file " + s.key_file + " does not exist");
     if (fd.get() < 0)
@@ -202,7 +189,7 @@ public:
     }
 
 private:
-    Fd fd_;
+    UniqueFd fd_;
     termios saved_{};
 };
 

@@ -10,18 +10,10 @@
 #include <memory>
 
 using namespace cvfs;
+using luks_test::kSecret;
+using luks_test::token_for;
 
 namespace {
-
-const std::string kSecret = "0123456789abcdef0123456789abcdef";
-
-CvfsToken token_for(const std::string& volume) {
-    CvfsToken token;
-    token.volume = volume;
-    token.provider = "otp";
-    token.created_by = "cvfs 0.1.0";
-    return token;
-}
 
 struct CryptFree {
     void operator()(crypt_device* cd) const { crypt_free(cd); }

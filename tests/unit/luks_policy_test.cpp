@@ -13,17 +13,10 @@
 #include <libcryptsetup.h>
 
 using namespace cvfs;
+using luks_test::kSecret;
+using luks_test::token_for;
 
 namespace {
-
-const std::string kSecret = "0123456789abcdef0123456789abcdef";
-
-CvfsToken token_for(const std::string& volume) {
-    CvfsToken token;
-    token.volume = volume;
-    token.provider = "otp";
-    return token;
-}
 
 void format_default(const std::string& path, const LuksParams& params = {}) {
     FormattedVolume::format(path, params, KdfChoice::MachineSecret, luks_test::secret_of(kSecret), token_for("v"));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "base/secure_buffer.h"
+#include "luks/cvfs_token.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -50,6 +51,18 @@ inline cvfs::SecureBuffer secret_of(const std::string& text) {
     cvfs::SecureBuffer buffer(text.size());
     buffer.assign({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
     return buffer;
+}
+
+// The machine secret the tests format with.
+inline const std::string kSecret = "0123456789abcdef0123456789abcdef";
+
+// The token a test volume named `volume` is formatted with.
+inline cvfs::CvfsToken token_for(const std::string& volume) {
+    cvfs::CvfsToken token;
+    token.volume = volume;
+    token.provider = "otp";
+    token.created_by = "cvfs 0.1.0";
+    return token;
 }
 
 // Byte offsets in the LUKS2 binary header (LUKS2 on-disk format specification).
