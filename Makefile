@@ -15,7 +15,9 @@ JOBS       ?= $(shell nproc)
 
 BUILD_PACKAGES := cmake g++ make pkg-config libboost-dev libboost-program-options-dev \
 	libcryptsetup-dev libblkid-dev libssl-dev libtomlplusplus-dev catch2 \
-	cryptsetup-bin e2fsprogs xfsprogs dosfstools util-linux
+	cryptsetup-bin e2fsprogs xfsprogs dosfstools util-linux \
+	libtss2-dev swtpm swtpm-tools libgrpc++-dev libprotobuf-dev protobuf-compiler \
+	protobuf-compiler-grpc gdisk systemd rpm rpmlint abi-compliance-checker abi-dumper
 
 .PHONY: all deps build demo test test-asan clean
 

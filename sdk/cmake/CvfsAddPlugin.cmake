@@ -56,6 +56,9 @@ function(cvfs_add_plugin name)
   endif()
   target_link_options(${target} PRIVATE
     "LINKER:--version-script=${_CVFS_SDK_MAP}" "LINKER:-z,defs")
+  if(TARGET cvfs_plugins AND NOT P_NO_INSTALL)
+    add_dependencies(cvfs_plugins ${target})  # in-tree: `cvfs_plugins` builds them all
+  endif()
   if(NOT P_NO_INSTALL)
     install(TARGETS ${target} LIBRARY DESTINATION "${P_DESTINATION}" COMPONENT "${P_COMPONENT}")
   endif()
