@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -104,17 +105,36 @@ void deactivate(const std::string& name) {
     handle.check(rc, ErrorKind::Device, "cannot close " + mapper_path(name));
 }
 
-void wipe_integrity(const std::string& name, const ProgressFn& progress) {
-    CryptHandle handle = CryptHandle::by_name(name);
+uint64_t mapped_bytes(CryptHandle& handle, const std::string& name) {
     crypt_active_device active{};
     handle.check(crypt_get_active_device(handle.get(), name.c_str(), &active), ErrorKind::Device,
                  "cannot read the size of " + mapper_path(name));
-    int rc = crypt_wipe(handle.get(), mapper_path(name).c_str(), CRYPT_WIPE_ZERO, 0, active.size * 512, 1 << 20, 0,
+    return active.size * 512;
+}
+
+void wipe_integrity(const std::string& name, const ProgressFn& progress) {
+    CryptHandle handle = CryptHandle::by_name(name);
+    const uint64_t size = mapped_bytes(handle, name);
+    int rc = crypt_wipe(handle.get(), mapper_path(name).c_str(), CRYPT_WIPE_ZERO, 0, size, 1 << 20, 0,
                         wipe_progress, const_cast<ProgressFn*>(&progress));
     if (rc == -EINTR)
         throw Error(ErrorKind::Refused, "the wipe of " + mapper_path(name) + " was stopped",
                     "sectors not yet written have no valid integrity tags; wipe again before use");
     handle.check(rc, ErrorKind::Device, "cannot wipe " + mapper_path(name));
+}
+
+void zero_integrity_ends(const std::string& name) {
+    CryptHandle handle = CryptHandle::by_name(name);
+    const uint64_t size = mapped_bytes(handle, name);
+    const uint64_t head = std::min(size, kIntegrityEndBytes);
+    const uint64_t tail_start = std::max(head, size - std::min(size, kIntegrityEndBytes));
+    const std::string path = mapper_path(name);
+    handle.check(crypt_wipe(handle.get(), path.c_str(), CRYPT_WIPE_ZERO, 0, head, 1 << 20, 0, nullptr, nullptr),
+                 ErrorKind::Device, "cannot write the start of " + path);
+    if (tail_start < size)
+        handle.check(crypt_wipe(handle.get(), path.c_str(), CRYPT_WIPE_ZERO, tail_start, size - tail_start, 1 << 20,
+                                0, nullptr, nullptr),
+                     ErrorKind::Device, "cannot write the end of " + path);
 }
 
 }  // namespace cvfs

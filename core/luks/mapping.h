@@ -32,4 +32,15 @@ void deactivate(const std::string& name);
 // asks to stop.
 void wipe_integrity(const std::string& name, const ProgressFn& progress);
 
+// How much of each end zero_integrity_ends writes: what libblkid, udev and
+// the mkfs tools read on a device they have not written (signatures sit in
+// the first 1 MiB and the last 1 MiB; 8 MiB leaves a wide margin).
+inline constexpr uint64_t kIntegrityEndBytes = 8ull << 20;
+
+// Writes zeros over the first and last kIntegrityEndBytes of the mapped
+// device `name` (all of it when smaller): enough for a fresh temporary
+// volume, whose filesystem then only reads sectors it wrote. Its cost does
+// not depend on the device's size.
+void zero_integrity_ends(const std::string& name);
+
 }  // namespace cvfs

@@ -113,9 +113,11 @@ void Engine::open(const VolumeConfig& volume) {
     try {
         if (token_update) write_token(node, *token_update);
         // A fresh integrity volume's unwritten sectors have no valid tags and
-        // read as I/O errors, which mkfs does not survive: wipe it first.
-        if (made_here && volume.luks.integrity != IntegrityMode::None)
-            wipe_integrity(volume.name, options_.progress);
+        // read as I/O errors. Wiping it all would cost time in proportion to
+        // its size at every open; instead only its ends are written (what
+        // probes and mkfs read before writing), and the filesystem reads
+        // nothing it has not written (see fs_maker.h).
+        if (made_here && volume.luks.integrity != IntegrityMode::None) zero_integrity_ends(volume.name);
         if (parts.fs && (made_here || !find_signature(mapped))) {
             PluginCall fs_call(volume, *volume.fs, parts.deadline, nullptr, options_.cancel);
             parts.fs->make(fs_call, mapped);

@@ -11,9 +11,9 @@
 //
 //   label = "data"          Filesystem label. At most 16 bytes for ext4 and
 //                           swap, 12 for xfs, 11 for vfat.
-//   options = ["-E", "lazy_itable_init=1"]
+//   options = ["-m", "0"]
 //                           Extra arguments for the tool, put before the
-//                           device, e.g. ["-m", "0"] for ext4.
+//                           device (an ext4 "-E" replaces the lazy-init one).
 //
 // The tools run with their force flag (mkfs.ext4 -F, mkfs.xfs -f, mkswap -f):
 // the host calls make only on a volume that libblkid found empty.
@@ -36,6 +36,7 @@
 
 #include "cvfs/plugin.hpp"
 #include "cvfs/unique_fd.hpp"
+#include "ext4_layout.h"
 
 namespace {
 
@@ -44,12 +45,19 @@ using cvfs::sdk::Config;
 using cvfs::sdk::Error;
 using cvfs::sdk::UniqueFd;
 
+// ext4's inode tables and journal are not written in full by mkfs but on
+// first use (the kernel zeroes unused inode tables in the background): mkfs
+// takes the same short time on any size, and reads nothing it did not write,
+// which a fresh integrity volume needs (see fs_maker.h). No discard either:
+// a new volume has nothing to discard.
+constexpr const char* kExt4Lazy = "lazy_itable_init=1,lazy_journal_init=1,nodiscard";
+
 // How to make one kind of filesystem.
 struct Filesystem {
     std::string_view name;              // the plugin's name
     const char* tool;                   // the program
     const char* package;                // where a Debian/RPM system finds it
-    std::array<const char*, 2> flags;   // always passed (nullptr: none)
+    std::array<const char*, 4> flags;   // always passed (nullptr: none)
     const char* label_flag;
     size_t label_max;                   // bytes
     const char* mount_type;             // nullptr: not mounted
@@ -57,10 +65,10 @@ struct Filesystem {
 };
 
 constexpr Filesystem kFilesystems[] = {
-    {"ext4", "mkfs.ext4", "e2fsprogs", {"-q", "-F"}, "-L", 16, "ext4", "ext4 filesystem (mkfs.ext4)"},
-    {"xfs", "mkfs.xfs", "xfsprogs", {"-q", "-f"}, "-L", 12, "xfs", "XFS filesystem (mkfs.xfs)"},
-    {"vfat", "mkfs.vfat", "dosfstools", {"-I", nullptr}, "-n", 11, "vfat", "FAT filesystem (mkfs.vfat)"},
-    {"swap", "mkswap", "util-linux", {"-f", nullptr}, "-L", 16, nullptr, "Swap area (mkswap)"},
+    {"ext4", "mkfs.ext4", "e2fsprogs", {"-q", "-F", "-E", kExt4Lazy}, "-L", 16, "ext4", "ext4 filesystem (mkfs.ext4)"},
+    {"xfs", "mkfs.xfs", "xfsprogs", {"-q", "-f", "-K"}, "-L", 12, "xfs", "XFS filesystem (mkfs.xfs)"},
+    {"vfat", "mkfs.vfat", "dosfstools", {"-I"}, "-n", 11, "vfat", "FAT filesystem (mkfs.vfat)"},
+    {"swap", "mkswap", "util-linux", {"-f"}, "-L", 16, nullptr, "Swap area (mkswap)"},
 };
 
 consteval const Filesystem& filesystem_named(std::string_view name) {
@@ -138,11 +146,15 @@ struct SpawnSetup {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
 
-    explicit SpawnSetup(int stderr_fd) {
+    // The tool's stderr (and its stdout when `with_stdout`) go to `output_fd`.
+    SpawnSetup(int output_fd, bool with_stdout) {
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+        if (with_stdout)
+            posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
+        else
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_adddup2(&actions, output_fd, 2);
         posix_spawnattr_init(&attributes);
         sigset_t none, defaults;
         sigemptyset(&none);
@@ -159,7 +171,7 @@ struct SpawnSetup {
     }
 };
 
-pid_t spawn_tool(const std::string& path, const std::vector<std::string>& args, int stderr_fd) {
+pid_t spawn_tool(const std::string& path, const std::vector<std::string>& args, int output_fd, bool with_stdout) {
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(kFs.tool));
     for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
@@ -168,7 +180,7 @@ pid_t spawn_tool(const std::string& path, const std::vector<std::string>& args, 
     char search_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
     char* envp[] = {locale, search_path, nullptr};
 
-    SpawnSetup setup(stderr_fd);
+    SpawnSetup setup(output_fd, with_stdout);
     pid_t pid = 0;
     int error = posix_spawn(&pid, path.c_str(), &setup.actions, &setup.attributes, argv.data(), envp);
     if (error != 0) throw Error(CVFS_E_INTERNAL, "cannot run " + path + ": " + errno_text(error));
@@ -188,8 +200,8 @@ int poll_slice_ms(const Call& call) {
     return static_cast<int>(std::clamp<int64_t>(call.remaining_ms(), 0, 100));
 }
 
-// Reads the child's stderr until it closes, keeping the first kStderrCap bytes.
-std::string collect_stderr(const Call& call, int fd) {
+// Reads the child's output until it closes, keeping the first kStderrCap bytes.
+std::string collect_output(const Call& call, int fd) {
     std::string text;
     char chunk[1024];
     for (;;) {
@@ -240,6 +252,46 @@ std::string failure(int status, const std::string& stderr_text) {
     return text.empty() ? how : how + ": " + text;
 }
 
+// Runs the tool to its end; its exit status and the start of its output.
+struct ToolRun {
+    int status = 0;
+    std::string output;
+    bool succeeded() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+};
+
+ToolRun run_tool(const Call& call, const std::string& path, const std::vector<std::string>& args,
+                 bool with_stdout) {
+    UniqueFd read_end, write_end;
+    int pipe_ends[2];
+    if (pipe2(pipe_ends, O_CLOEXEC) != 0) throw Error(CVFS_E_INTERNAL, std::string("pipe failed: ") + errno_text());
+    read_end.reset(pipe_ends[0]);
+    write_end.reset(pipe_ends[1]);
+
+    Child child(spawn_tool(path, args, write_end.get(), with_stdout));
+    write_end.reset();
+    ToolRun run;
+    run.output = collect_output(call, read_end.get());
+    run.status = wait_exit(call, child);
+    return run;
+}
+
+// ext4 only: writes the blocks of the superblock backups whole, as the dry
+// run of the same command places them (see ext4_layout.h).
+void prepare_ext4(const Call& call, const std::string& path, std::vector<std::string> args, const char* device) {
+    args.insert(args.begin(), "-n");
+    ToolRun dry = run_tool(call, path, args, true);
+    if (!dry.succeeded())
+        throw Error(CVFS_E_INTERNAL, std::string(kFs.tool) + " failed on " + device + " (" +
+                                         failure(dry.status, dry.output) + ")");  // as the real run would
+    cvfs::mkfs::Ext4Layout layout = cvfs::mkfs::parse_dry_run(dry.output);
+    if (layout.block_size == 0)
+        throw Error(CVFS_E_INTERNAL, std::string("cannot read the block size from ") + kFs.tool + " -n on " +
+                                         device + " (" + first_lines(dry.output, 3) + ")");
+    if (int error = cvfs::mkfs::zero_backup_blocks(device, layout))
+        throw Error(CVFS_E_INTERNAL, std::string("cannot write the superblock backup blocks of ") + device +
+                                         ": " + errno_text(error));
+}
+
 class Mkfs {
 public:
     explicit Mkfs(const cvfs::sdk::Host&) {}
@@ -250,20 +302,11 @@ public:
         std::vector<std::string> args = tool_arguments(call.config(), device);
         std::string path = find_tool();
         check_continue(call);
-        UniqueFd read_end, write_end;
-        int pipe_ends[2];
-        if (pipe2(pipe_ends, O_CLOEXEC) != 0)
-            throw Error(CVFS_E_INTERNAL, std::string("pipe failed: ") + errno_text());
-        read_end.reset(pipe_ends[0]);
-        write_end.reset(pipe_ends[1]);
-
-        Child child(spawn_tool(path, args, write_end.get()));
-        write_end.reset();
-        std::string text = collect_stderr(call, read_end.get());
-        int status = wait_exit(call, child);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        if constexpr (kFs.name == "ext4") prepare_ext4(call, path, args, device);
+        ToolRun run = run_tool(call, path, args, false);
+        if (!run.succeeded())
             throw Error(CVFS_E_INTERNAL,
-                        std::string(kFs.tool) + " failed on " + device + " (" + failure(status, text) + ")");
+                        std::string(kFs.tool) + " failed on " + device + " (" + failure(run.status, run.output) + ")");
         call.log(CVFS_LOG_INFO, std::string("made ") + std::string(kFs.name) + " on " + device);
     }
 };

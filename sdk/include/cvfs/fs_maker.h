@@ -5,6 +5,14 @@
  * never over existing data. The host also mounts it, with the type the maker
  * declares and the options of the volume file.
  *
+ * A temporary volume with integrity (dm-integrity) is new at every open and
+ * is not wiped as a whole, so that opening it costs the same on any size:
+ * only its first and last 8 MiB are written before make is called, and any
+ * other sector that has not been written since reads as an I/O error. A maker
+ * must therefore not read what it has not written (mkfs.ext4 with lazy inode
+ * table and journal init, mkfs.xfs, mkfs.vfat and mkswap qualify), and the
+ * filesystem it makes must not either.
+ *
  * Threading: make may run for several volumes at once.
  */
 #ifndef CVFS_FS_MAKER_H
