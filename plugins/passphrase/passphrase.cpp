@@ -34,6 +34,7 @@
 #include <string>
 
 #include "cvfs/plugin.hpp"
+#include "cvfs/secret_file.hpp"
 #include "cvfs/unique_fd.hpp"
 
 namespace {
@@ -47,12 +48,6 @@ using cvfs::sdk::SecretOut;
 constexpr size_t kMaxPassphrase = 8192;
 
 std::string errno_text() { return std::strerror(errno); }
-
-std::string octal_mode(mode_t mode) {
-    char text[8];
-    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-    return text;
-}
 
 // What [encrypt.passphrase] asks for.
 struct Settings {
@@ -84,59 +79,8 @@ Settings read_settings(const Config& config) {
 
 // ---- key_file ----------------------------------------------------------------
 
-// Refuses a key file that others could read or replace.
-void check_key_file(const Settings& s, const struct stat& st) {
-    const std::string& path = s.key_file;
-    if (!S_ISREG(st.st_mode))
-        throw Error(CVFS_E_PERMISSION_DENIED,
-                    s.key_file_where + "key file " + path + " is not a regular file");
-    if (st.st_uid != 0 && st.st_uid != geteuid())
-        throw Error(CVFS_E_PERMISSION_DENIED,
-                    s.key_file_where + "key file " + path + " is owned by uid " +
-                        std::to_string(st.st_uid) + "; it must be owned by root: run `chown root " +
-                        path + "`");
-    mode_t mode = st.st_mode & 07777;
-    if (mode != 0600 && mode != 0400)
-        throw Error(CVFS_E_PERMISSION_DENIED,
-                    s.key_file_where + "key file " + path + " has mode " + octal_mode(mode) +
-                        "; only its owner may read it (0600 or 0400): run `chmod 600 " + path + "`");
-    if (st.st_size < 1 || static_cast<size_t>(st.st_size) > kMaxPassphrase)
-        throw Error(CVFS_E_INVALID_CONFIG,
-                    s.key_file_where + "key file " + path + " holds " + std::to_string(st.st_size) +
-                        " bytes; a passphrase file holds 1 to " + std::to_string(kMaxPassphrase));
-}
-
-// Reads exactly `size` bytes into `data`, and checks that the file ends there.
-void read_exactly(int fd, const std::string& path, uint8_t* data, size_t size) {
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = read(fd, data + done, size - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw Error(CVFS_E_UNAVAILABLE, "cannot read key file " + path + ": " + errno_text());
-        if (n == 0) break;
-        done += static_cast<size_t>(n);
-    }
-    uint8_t extra = 0;
-    ssize_t more = read(fd, &extra, 1);
-    explicit_bzero(&extra, sizeof extra);
-    if (done != size || more != 0)
-        throw Error(CVFS_E_UNAVAILABLE, "key file " + path + " changed while it was read");
-}
-
 void read_key_file(const Settings& s, SecretOut& out) {
-    UniqueFd fd(open(s.key_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (fd.get() < 0 && errno == ENOENT)
-        throw Error(CVFS_E_NOT_FOUND, s.key_file_where + "key file " + s.key_file + " does not exist");
-    if (fd.get() < 0)
-        throw Error(CVFS_E_PERMISSION_DENIED,
-                    s.key_file_where + "cannot open key file " + s.key_file + ": " + errno_text());
-    struct stat st {};
-    if (fstat(fd.get(), &st) != 0)
-        throw Error(CVFS_E_INTERNAL, "cannot stat key file " + s.key_file + ": " + errno_text());
-    check_key_file(s, st);
-    size_t size = static_cast<size_t>(st.st_size);
-    out.set_length(size);  // asks for a bigger buffer before reading anything
-    read_exactly(fd.get(), s.key_file, out.data(), size);
+    cvfs::sdk::read_secret_file(s.key_file, s.key_file_where, out, 1, kMaxPassphrase);
 }
 
 // ---- prompt ------------------------------------------------------------------
