@@ -1,0 +1,221 @@
+// Checking Intel's TDX collateral (see tdx_collateral.h): signatures by the
+// TCB signing key, validity dates, the QE's identity, and the TCB level that
+// the PCK certificate's and the quote's SVNs reach.
+#include "tdx_collateral.h"
+
+#include <openssl/asn1.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+
+#include <cstring>
+#include <memory>
+
+#include "certificate.h"
+#include "evidence_error.h"
+#include "json_value.h"
+
+namespace cvfs::ratls {
+namespace {
+
+using Kind = JsonValue::Kind;
+
+struct SequenceFree {
+    void operator()(ASN1_SEQUENCE_ANY* s) const { sk_ASN1_TYPE_pop_free(s, ASN1_TYPE_free); }
+};
+using Sequence = std::unique_ptr<ASN1_SEQUENCE_ANY, SequenceFree>;
+
+Sequence parse_sequence(const unsigned char* der, long size) {
+    const unsigned char* p = der;
+    Sequence seq(d2i_ASN1_SEQUENCE_ANY(nullptr, &p, size));
+    if (!seq) malformed("the PCK certificate's SGX extension is not a DER sequence");
+    return seq;
+}
+
+// One (OID, value) entry of the SGX extension; `value` lives as long as `inner`.
+struct Entry {
+    Sequence inner;
+    std::string oid;
+    ASN1_TYPE* value = nullptr;
+};
+
+Entry entry_of(ASN1_TYPE* item) {
+    if (item->type != V_ASN1_SEQUENCE)
+        malformed("the PCK certificate's SGX extension has a non-sequence entry");
+    Entry e;
+    e.inner = parse_sequence(item->value.sequence->data, item->value.sequence->length);
+    ASN1_SEQUENCE_ANY* inner = e.inner.get();
+    if (sk_ASN1_TYPE_num(inner) != 2 || sk_ASN1_TYPE_value(inner, 0)->type != V_ASN1_OBJECT)
+        malformed("the PCK certificate's SGX extension has a malformed entry");
+    char oid[64];
+    OBJ_obj2txt(oid, sizeof oid, sk_ASN1_TYPE_value(inner, 0)->value.object, 1);
+    e.oid = oid;
+    e.value = sk_ASN1_TYPE_value(inner, 1);
+    return e;
+}
+
+uint32_t small_integer(ASN1_TYPE* value) {
+    long v = value->type == V_ASN1_INTEGER ? ASN1_INTEGER_get(value->value.integer) : -1;
+    if (v < 0 || v > 0xffff) malformed("the PCK certificate's TCB has a bad SVN");
+    return static_cast<uint32_t>(v);
+}
+
+std::time_t parse_time(const JsonValue& v, const std::string& where) {
+    std::tm tm{};
+    if (v.kind != Kind::string || !strptime(v.text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm))
+        malformed(where + ": bad date " + std::string(v.raw));
+    return timegm(&tm);
+}
+
+Bytes hex_field(const JsonValue& body, const char* key, size_t size, const std::string& where) {
+    auto bytes = from_hex(body.need(key, Kind::string, where).text);
+    if (!bytes || bytes->size() != size)
+        malformed(where + ": \"" + key + "\" is not " + std::to_string(size) + " bytes of hex");
+    return *bytes;
+}
+
+// Parses a signed collateral document and checks its signature and dates;
+// returns the body (`document` must outlive it).
+struct Signed {
+    JsonValue document;
+    const JsonValue* body = nullptr;
+};
+
+Signed signed_body(const std::string& text, const char* body_key, const TdxTrust& trust,
+                   std::time_t now, const std::string& where) {
+    Signed s{parse_json(text, where)};
+    s.body = &s.document.need(body_key, Kind::object, where);
+    auto signature = from_hex(s.document.need("signature", Kind::string, where).text);
+    if (!signature || signature->size() != 64)
+        malformed(where + ": the signature is not 64 bytes of hex");
+    if (trust.tcb_signing_pem.empty())
+        refused(where + ": no TCB signing certificate is configured to check it");
+    auto signer = verify_chain({reinterpret_cast<const uint8_t*>(trust.tcb_signing_pem.data()),
+                                trust.tcb_signing_pem.size()},
+                               trust, "the TCB signing certificate");
+    std::span<const uint8_t> signed_bytes(reinterpret_cast<const uint8_t*>(s.body->raw.data()),
+                                          s.body->raw.size());
+    if (!ecdsa_raw_verify(X509_get0_pubkey(signer.get()), *signature, signed_bytes))
+        refused(where + ": the signature does not verify with the TCB signing certificate");
+    if (parse_time(s.body->need("nextUpdate", Kind::string, where), where) < now)
+        refused(where + ": expired (nextUpdate " + s.body->get("nextUpdate")->text +
+                "); fetch fresh collateral");
+    return s;
+}
+
+bool masked_equal(const Bytes& value, const Bytes& expected, const Bytes& mask) {
+    for (size_t i = 0; i < value.size(); ++i)
+        if ((value[i] & mask[i]) != (expected[i] & mask[i])) return false;
+    return true;
+}
+
+}  // namespace
+
+PckTcb read_pck_tcb(X509* pck) {
+    std::unique_ptr<ASN1_OBJECT, decltype(&ASN1_OBJECT_free)> oid(
+        OBJ_txt2obj("1.2.840.113741.1.13.1", 1), ASN1_OBJECT_free);
+    int index = X509_get_ext_by_OBJ(pck, oid.get(), -1);
+    if (index < 0) malformed("the PCK certificate has no SGX extension (1.2.840.113741.1.13.1)");
+    ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(X509_get_ext(pck, index));
+    Sequence top = parse_sequence(ASN1_STRING_get0_data(data), ASN1_STRING_length(data));
+    PckTcb tcb;
+    bool have_tcb = false, have_fmspc = false;
+    for (int i = 0; i < sk_ASN1_TYPE_num(top.get()); ++i) {
+        Entry entry = entry_of(sk_ASN1_TYPE_value(top.get(), i));
+        const std::string& name = entry.oid;
+        ASN1_TYPE* value = entry.value;
+        if (name == "1.2.840.113741.1.13.1.4" && value->type == V_ASN1_OCTET_STRING) {
+            tcb.fmspc =
+                to_hex({ASN1_STRING_get0_data(value->value.octet_string),
+                        static_cast<size_t>(ASN1_STRING_length(value->value.octet_string))});
+            have_fmspc = true;
+        } else if (name == "1.2.840.113741.1.13.1.2" && value->type == V_ASN1_SEQUENCE) {
+            Sequence comps =
+                parse_sequence(value->value.sequence->data, value->value.sequence->length);
+            for (int k = 0; k < sk_ASN1_TYPE_num(comps.get()); ++k) {
+                Entry component = entry_of(sk_ASN1_TYPE_value(comps.get(), k));
+                const std::string& comp = component.oid;
+                ASN1_TYPE* svn = component.value;
+                std::string prefix = "1.2.840.113741.1.13.1.2.";
+                if (comp.rfind(prefix, 0) != 0) continue;
+                int n = std::atoi(comp.c_str() + prefix.size());
+                if (n >= 1 && n <= 16)
+                    tcb.sgx_components[static_cast<size_t>(n - 1)] = small_integer(svn);
+                if (n == 17) tcb.pcesvn = small_integer(svn);
+            }
+            have_tcb = true;
+        }
+    }
+    if (!have_tcb || !have_fmspc)
+        malformed("the PCK certificate's SGX extension lacks its TCB or FMSPC");
+    return tcb;
+}
+
+std::string qe_identity_status(const TdxTrust& trust, std::span<const uint8_t> qe_report,
+                               std::time_t now) {
+    const std::string where = "QE identity";
+    Signed s = signed_body(trust.qe_identity_json, "enclaveIdentity", trust, now, where);
+    const JsonValue& id = *s.body;
+    if (id.need("id", Kind::string, where).text != "TD_QE")
+        refused(where + ": not the identity of the TD quoting enclave");
+    auto report = [&](size_t at, size_t n) {
+        return Bytes(qe_report.begin() + static_cast<long>(at),
+                     qe_report.begin() + static_cast<long>(at + n));
+    };
+    if (!masked_equal(report(16, 4), hex_field(id, "miscselect", 4, where),
+                      hex_field(id, "miscselectMask", 4, where)) ||
+        !masked_equal(report(48, 16), hex_field(id, "attributes", 16, where),
+                      hex_field(id, "attributesMask", 16, where)))
+        refused(where + ": the QE's miscselect or attributes are not Intel's QE's");
+    if (report(128, 32) != hex_field(id, "mrsigner", 32, where))
+        refused(where + ": the QE is not signed by Intel (MRSIGNER)");
+    uint32_t prodid = qe_report[256] | uint32_t(qe_report[257]) << 8;
+    uint32_t isvsvn = qe_report[258] | uint32_t(qe_report[259]) << 8;
+    if (prodid != id.need("isvprodid", Kind::number, where).integer(where))
+        refused(where + ": wrong QE product id");
+    for (const JsonValue& level : id.need("tcbLevels", Kind::array, where).items) {
+        int64_t svn = level.need("tcb", Kind::object, where)
+                          .need("isvsvn", Kind::number, where)
+                          .integer(where);
+        if (isvsvn >= svn) return level.need("tcbStatus", Kind::string, where).text;
+    }
+    return "OutOfDate";
+}
+
+std::string tcb_info_status(const TdxTrust& trust, const PckTcb& pck,
+                            std::span<const uint8_t> quote, std::time_t now) {
+    const std::string where = "TCB info";
+    Signed s = signed_body(trust.tcb_info_json, "tcbInfo", trust, now, where);
+    const JsonValue& info = *s.body;
+    if (info.need("id", Kind::string, where).text != "TDX") refused(where + ": not TDX TCB info");
+    std::string fmspc = info.need("fmspc", Kind::string, where).text;
+    for (char& c : fmspc) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (fmspc != pck.fmspc)
+        refused(where + ": for FMSPC " + fmspc + ", the platform's is " + pck.fmspc);
+    const JsonValue& module = info.need("tdxModule", Kind::object, where);
+    Bytes mrsigner_seam(quote.begin() + 112, quote.begin() + 160),
+        seam_attributes(quote.begin() + 160, quote.begin() + 168);
+    if (hex_field(module, "mrsigner", 48, where) != mrsigner_seam ||
+        !masked_equal(seam_attributes, hex_field(module, "attributes", 8, where),
+                      hex_field(module, "attributesMask", 8, where)))
+        refused(
+            where +
+            ": the TDX module is not the one the TCB info describes (mrsigner_seam or attributes)");
+    std::span<const uint8_t> tee_tcb_svn = quote.subspan(48, 16);
+    for (const JsonValue& level : info.need("tcbLevels", Kind::array, where).items) {
+        const JsonValue& tcb = level.need("tcb", Kind::object, where);
+        const auto& sgx = tcb.need("sgxtcbcomponents", Kind::array, where).items;
+        const auto& tdx = tcb.need("tdxtcbcomponents", Kind::array, where).items;
+        if (sgx.size() != 16 || tdx.size() != 16)
+            malformed(where + ": a TCB level without 16 SGX and 16 TDX components");
+        bool reached = pck.pcesvn >= tcb.need("pcesvn", Kind::number, where).integer(where);
+        for (size_t i = 0; i < 16 && reached; ++i) {
+            reached =
+                pck.sgx_components[i] >= sgx[i].need("svn", Kind::number, where).integer(where) &&
+                tee_tcb_svn[i] >= tdx[i].need("svn", Kind::number, where).integer(where);
+        }
+        if (reached) return level.need("tcbStatus", Kind::string, where).text;
+    }
+    return "OutOfDate";
+}
+
+}  // namespace cvfs::ratls
