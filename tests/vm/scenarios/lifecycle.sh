@@ -2,9 +2,12 @@
 # The volume lifecycle on a real kernel, for several combinations in one
 # boot: init, open, mount, write, close, reopen, check the data (a persistent
 # volume keeps it; a temporary one comes back empty and freshly made), close.
-# Each CASE is PROVIDER:FS:INTEGRITY, e.g. passphrase:ext4:hmac-sha256 or
-# otp:xfs:none; PROVIDER is otp or passphrase, INTEGRITY none, hmac-sha256
-# or aead. Needs root and device-mapper (run in the VM rig).
+# Each CASE is PROVIDER:FS:INTEGRITY[:DEVICE], e.g. passphrase:ext4:hmac-sha256
+# or otp:xfs:none:nvme; PROVIDER is otp or passphrase, INTEGRITY none,
+# hmac-sha256 or aead, DEVICE file (a block file on a loop device, the
+# default) or nvme (a GPT partition made for the case on /dev/nvme0n1, which
+# run.sh --nvme attaches, named by PARTLABEL). Needs root and device-mapper
+# (run in the VM rig).
 #
 # Usage: scenarios/lifecycle.sh BUILD_DIR CASE...
 set -Eeuo pipefail
@@ -13,6 +16,7 @@ set -Eeuo pipefail
 build_dir=$(realpath "$1"); shift
 readonly root=/tmp/cvfs-lifecycle
 readonly confdir=$root/conf
+readonly nvme_disk=/dev/nvme0n1
 cvfs_bin=$build_dir/cli/cvfs
 
 trap 'echo "lifecycle: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
@@ -23,23 +27,45 @@ setup() {
   mkdir -p "$confdir/volumes" "$root/run"
   printf '[plugins]\ndirs = ["%s/plugins.out"]\n[paths]\nrun_dir = "%s/run"\n' "$build_dir" "$root" \
     >"$confdir/cvfs.toml"
+  if [[ " $* " == *:nvme\ * ]]; then
+    [[ -b $nvme_disk ]] || { echo "lifecycle: nvme cases need $nvme_disk (run.sh --nvme)" >&2; return 1; }
+    sgdisk --zap-all "$nvme_disk" >/dev/null
+  fi
+}
+
+# Adds a GPT partition of SIZE named LABEL to the NVMe disk; prints its dev.
+add_nvme_partition() {
+  local label=$1 size=$2 number
+  # Runs in a subshell ($(...)): the kernel's partitions are the count.
+  number=$(($(find "/sys/class/block/${nvme_disk#/dev/}/" -maxdepth 1 -name "${nvme_disk#/dev/}p*" | wc -l) + 1))
+  sgdisk -n "$number:0:+$size" -c "$number:$label" "$nvme_disk" >/dev/null
+  local node=${nvme_disk}p$number tries=50
+  until [[ -b $node ]]; do ((--tries > 0)) || return 1; sleep 0.1; done
+  wipefs -a -q "$node"  # the disk image may hold an earlier run's volumes
+  echo "PARTLABEL=$label"
 }
 
 # Writes the volume file of one case; prints the volume name.
 write_volume() {
-  local provider=$1 fs=$2 integrity=$3
-  local name="v-$provider-$fs-$integrity" size=160M
+  local provider=$1 fs=$2 integrity=$3 device=$4
+  local name="v-$provider-$fs-$integrity" size=160M dev
   [[ $fs == xfs ]] && size=384M  # mkfs.xfs wants at least 300 MB
+  if [[ $device == nvme ]]; then
+    name+=-nvme
+    dev=$(add_nvme_partition "$name" "$size")
+  else
+    dev=$root/$name.img
+  fi
   {
-    printf 'volume = "%s"\ndev = "%s/%s.img"\nmakefs = "%s"\nintegrity = "%s"\n' \
-      "$name" "$root" "$name" "$fs" "$integrity"
+    printf 'volume = "%s"\ndev = "%s"\nmakefs = "%s"\nintegrity = "%s"\n' \
+      "$name" "$dev" "$fs" "$integrity"
     if [[ $provider == otp ]]; then
       printf '\n[encrypt.otp]\n'
     else
       (umask 077 && head -c 32 /dev/urandom | base64 >"$root/$name.key")
       printf '\n[encrypt.passphrase]\nkey_file = "%s/%s.key"\n' "$root" "$name"
     fi
-    printf '\n[device]\nsize = "%s"\n' "$size"
+    [[ $device == nvme ]] || printf '\n[device]\nsize = "%s"\n' "$size"
     [[ $fs == swap ]] || printf '\n[mount]\npoint = "%s/mnt/%s"\n' "$root" "$name"
   } >"$confdir/volumes/$name.toml"
   echo "$name"
@@ -50,10 +76,24 @@ check_swap() {
   blkid -p -o value -s TYPE "/dev/mapper/$name" | grep -qx swap
 }
 
+# After close nothing may hold the device: no loop device, no mapping.
+check_released() {
+  local name=$1 device=$2
+  if [[ $device == nvme ]]; then
+    local node
+    node=$("$cvfs_bin" -c "$confdir" show --json "$name" | sed -n 's/.*"node" : "\/dev\/\([^"]*\)".*/\1/p')
+    [[ -n $node && -z $(ls "/sys/class/block/$node/holders") ]] ||
+      { echo "$name: the partition ($node) is still held" >&2; return 1; }
+  else
+    [[ -z $(losetup -j "$root/$name.img" -n) ]] || { echo "loop device left attached" >&2; return 1; }
+  fi
+}
+
 run_case() {
-  local provider fs integrity name point
-  IFS=: read -r provider fs integrity <<<"$1"
-  name=$(write_volume "$provider" "$fs" "$integrity")
+  local provider fs integrity device name point
+  IFS=: read -r provider fs integrity device <<<"$1"
+  device=${device:-file}
+  name=$(write_volume "$provider" "$fs" "$integrity" "$device")
   point=$root/mnt/$name
   echo "== $name"
   local start=$SECONDS
@@ -79,11 +119,11 @@ run_case() {
   cvfs open "$name"   # open is idempotent
   cvfs close "$name"
   cvfs close "$name"  # and so is close
-  [[ -z $(losetup -j "$root/$name.img" -n) ]] || { echo "loop device left attached" >&2; return 1; }
+  check_released "$name" "$device"
   echo "== $name passed in $((SECONDS - start)) s"
 }
 
-setup
+setup "$@"
 for case in "$@"; do run_case "$case"; done
 rm -rf "$root"
 echo "lifecycle: all ${#@} cases passed"
