@@ -3,7 +3,8 @@
 // Order matters for recovery. The header is written first with a cvfs token
 // in state "initializing"; only after the filesystem is made does the token
 // become "ready". A crash in between leaves a volume that status calls
-// "init interrupted" and that init finishes without --force, while a ready
+// "init interrupted" and that init finishes without --force (removing the
+// mapping the interrupted run may have left), while a ready
 // volume, a foreign LUKS volume or anything libblkid recognises is never
 // overwritten without --force.
 #include <cvfs/key_provider.h>
@@ -13,6 +14,7 @@
 #include "luks/luks_volume.h"
 #include "volume/engine.h"
 #include "volume/engine_parts.h"
+#include "volume/mounts.h"
 #include "volume/signature_probe.h"
 #include "volume/volume_lock.h"
 
@@ -46,7 +48,21 @@ void check_overwrite_allowed(const VolumeConfig& volume, const std::string& node
         log(LogLevel::Warning, "volume '" + volume.name + "': destroying " + what + " on " + node);
         return;
     }
-    throw Error(ErrorKind::Refused, "volume '" + volume.name + "': " + volume.dev + " holds " + what, force_hint);
+    // Name the node too when `dev` is another name for it (PARTUUID=..., a link).
+    const std::string device = node == volume.dev ? volume.dev : volume.dev + " (" + node + ")";
+    throw Error(ErrorKind::Refused, "volume '" + volume.name + "': " + device + " holds " + what, force_hint);
+}
+
+// A mapping on this very device whose header says "initializing" is what a
+// killed init left behind (while wiping or making the filesystem).
+bool left_by_interrupted_init(const VolumeConfig& volume, const Mapping& mapping, const std::string& node) {
+    if (mapping.underlying != block_device_number(node) || !has_luks_header(node)) return false;
+    try {
+        auto token = CheckedHeader::load(node, volume.luks).token();
+        return token && token->state == TokenState::Initializing;
+    } catch (const Error&) {
+        return false;
+    }
 }
 
 }  // namespace
@@ -54,12 +70,15 @@ void check_overwrite_allowed(const VolumeConfig& volume, const std::string& node
 void Engine::init(const VolumeConfig& volume, bool force) {
     Parts parts = resolve(volume);
     VolumeLock lock(config_.global.run_dir, volume.name, parts.deadline);
-    if (find_mapping(volume.name))
-        throw Error(ErrorKind::State, "volume '" + volume.name + "' is open", "close it before init");
-
     PluginCall device_call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
     AttachedDevice attached(parts.device, device_call, volume.dev, true);
     const std::string& node = attached.node();
+    if (auto mapping = find_mapping(volume.name)) {
+        if (!left_by_interrupted_init(volume, *mapping, node))
+            throw Error(ErrorKind::State, "volume '" + volume.name + "' is open", "close it before init");
+        log(LogLevel::Warning, "volume '" + volume.name + "': removing the mapping of an interrupted init");
+        deactivate(volume.name);
+    }
 
     if (parts.key.ephemeral()) {
         // A temporary volume is made afresh by every open; init only prepares

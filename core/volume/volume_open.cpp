@@ -1,7 +1,9 @@
 // `cvfs open` and `cvfs close`.
 //
 // Open is idempotent: a mapping that already exists is accepted only when it
-// sits on the configured device, and then only the mount is completed. A
+// sits on the configured device, and then only the mount is completed (a
+// temporary volume's mapping that an interrupted open left without its
+// filesystem is removed and made afresh). A
 // persistent volume's header is checked against the allow-list before the
 // key provider is even asked, and the KDF runs once (in activation). A
 // temporary volume gets a fresh key, header and filesystem at each open, but
@@ -61,6 +63,18 @@ void check_temporary_device(const VolumeConfig& volume, const std::string& node)
                 "if that data is not needed, run `cvfs init --force " + volume.name + "` to erase it");
 }
 
+// Was the existing mapping of a temporary volume finished (it has its
+// filesystem), or did an interrupted open leave it half made? A half-made
+// integrity mapping may not even be readable.
+bool temporary_mapping_finished(const std::string& mapped, bool has_fs_maker) {
+    if (!has_fs_maker) return true;
+    try {
+        return find_signature(mapped).has_value();
+    } catch (const Error&) {
+        return false;
+    }
+}
+
 }  // namespace
 
 void Engine::open(const VolumeConfig& volume) {
@@ -71,11 +85,24 @@ void Engine::open(const VolumeConfig& volume) {
     AttachedDevice attached(parts.device, device_call, volume.dev, temporary);
     const std::string& node = attached.node();
 
+    const std::string mapped = mapper_path(volume);
+    bool mapped_before = false;
+    if (auto mapping = find_mapping(volume.name)) {
+        check_mapping_owner(volume, *mapping, node);
+        if (temporary && !temporary_mapping_finished(mapped, parts.fs.has_value())) {
+            log(LogLevel::Warning, "volume '" + volume.name + "': removing the half-made mapping of an interrupted open");
+            release_device(mapped);
+            deactivate(volume.name);
+        } else {
+            attached.keep();  // the existing mapping uses it, whatever happens next
+            mapped_before = true;
+        }
+    }
+
     bool activated_here = false;
     std::optional<CvfsToken> token_update;  // provider values to keep in the header
-    if (auto mapping = find_mapping(volume.name)) {
-        attached.keep();  // the existing mapping uses it, whatever happens next
-        check_mapping_owner(volume, *mapping, node);
+    if (mapped_before) {
+        // Only what is missing is done below (the filesystem, the mount).
     } else if (temporary) {
         check_temporary_device(volume, node);
         TokenValues values;
@@ -108,7 +135,6 @@ void Engine::open(const VolumeConfig& volume) {
         }
     }
 
-    const std::string mapped = mapper_path(volume);
     const bool made_here = activated_here && temporary;
     try {
         if (token_update) write_token(node, *token_update);

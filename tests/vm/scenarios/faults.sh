@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Faults on a real kernel, each a case of its own:
+#   - cvfs killed (SIGKILL, under gdb, at a breakpoint) at each step of init
+#     and of open, then run again: the run finishes the job, nothing
+#     persistent is lost, and no mapping or loop device is left after close;
+#   - a tampered LUKS2 header (cipher_null written into both copies, with
+#     valid checksums) is refused before the key file is even opened;
+#   - a mapping of the volume's name on another device is refused;
+#   - two `cvfs open` of one volume at once: one mapping, one mount;
+#   - a missing block file: a clear error, then data intact once it is back;
+#   - a full filesystem: close and reopen work and the data is intact.
+# Needs root, device-mapper and gdb (run in the VM rig).
+#
+# Usage: scenarios/faults.sh BUILD_DIR [CASE...]   (default: every case)
+set -Eeuo pipefail
+
+[[ $# -ge 1 ]] || { echo "usage: $0 BUILD_DIR [CASE...]" >&2; exit 2; }
+build_dir=$(realpath "$1"); shift
+readonly root=/tmp/cvfs-faults
+readonly confdir=$root/conf
+cvfs_bin=$build_dir/cli/cvfs
+tamper_bin=$build_dir/tests/vm/luks-tamper
+
+trap 'echo "faults: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
+cvfs() { printf '$ cvfs %s\n' "$*"; "$cvfs_bin" -c "$confdir" "$@"; }
+fail() { echo "faults: $*" >&2; return 1; }
+
+setup() {
+  rm -rf "$root"
+  mkdir -p "$confdir/volumes" "$root/run" "$root/keys" "$root/mnt"
+  chmod 700 "$root/keys"
+  printf '[plugins]\ndirs = ["%s/plugins.out"]\n[paths]\nrun_dir = "%s/run"\n' "$build_dir" "$root" \
+    >"$confdir/cvfs.toml"
+}
+
+# volume NAME PROVIDER [INTEGRITY] [SIZE]: a volume file with ext4, mounted.
+volume() {
+  local name=$1 provider=$2 integrity=${3:-none} size=${4:-64M}
+  {
+    printf 'volume = "%s"\ndev = "%s/%s.img"\nmakefs = "ext4"\nintegrity = "%s"\n' \
+      "$name" "$root" "$name" "$integrity"
+    if [[ $provider == keyfile ]]; then
+      printf '\n[encrypt.keyfile]\nkey_file = "%s/keys/%s.key"\n' "$root" "$name"
+    else
+      printf '\n[encrypt.otp]\n'
+    fi
+    printf '\n[device]\nsize = "%s"\n\n[mount]\npoint = "%s/mnt/%s"\n' "$size" "$root" "$name"
+  } >"$confdir/volumes/$name.toml"
+}
+
+# expect_failure TEXT CVFS_ARGS...: cvfs must fail and say TEXT.
+expect_failure() {
+  local text=$1; shift
+  local output status=0
+  output=$("$cvfs_bin" -c "$confdir" "$@" 2>&1) || status=$?
+  printf '$ cvfs %s  (exit %d)\n%s\n' "$*" "$status" "$output"
+  ((status != 0)) || fail "cvfs $* succeeded"
+  grep -qF -- "$text" <<<"$output" || fail "cvfs $* did not say: $text"
+}
+
+# Nothing of NAME is left: no mapping (nor its integrity device), no loop.
+check_nothing_left() {
+  local name=$1
+  [[ ! -e /dev/mapper/$name && ! -e /dev/mapper/${name}_dif ]] || fail "a mapping of $name is left"
+  [[ -z $(losetup -j "$root/$name.img" -n) ]] || fail "a loop device of $name is left"
+  ! findmnt "$root/mnt/$name" >/dev/null || fail "$name is still mounted"
+}
+
+# kill_at SYMBOL SKIP CVFS_ARGS...: runs cvfs under gdb and kills it with
+# SIGKILL when it reaches SYMBOL for the (SKIP+1)th time.
+kill_at() {
+  local symbol=$1 skip=$2; shift 2
+  local log=$root/gdb.log
+  gdb -q -batch -nx --readnever -ex 'set breakpoint pending on' -ex 'set startup-with-shell off' \
+    -ex "break $symbol" -ex "ignore 1 $skip" -ex run -ex 'signal SIGKILL' \
+    --args "$cvfs_bin" -c "$confdir" "$@" >"$log" 2>&1 || true
+  grep -qE "Breakpoint 1(\.[0-9]+)?, " "$log" || { cat "$log" >&2; fail "cvfs $* never reached $symbol"; }
+  grep -q "terminated with signal SIGKILL" "$log" || { cat "$log" >&2; fail "cvfs $* was not killed"; }
+  echo "killed: cvfs $* at $symbol (hit $((skip + 1)))"
+}
+
+write_data() { echo "data of $1" >"$root/mnt/$1/file.txt"; sync; }
+check_data() { [[ $(cat "$root/mnt/$1/file.txt") == "data of $1" ]] || fail "the data of $1 is lost"; }
+
+# ---- killed during init -----------------------------------------------------
+
+# The steps of init, in order: format the header ("initializing"), map it,
+# wipe it (integrity), run mkfs (its dry run first), mark it "ready".
+case_init_killed() {
+  local point symbol skip name
+  for point in crypt_format:0 crypt_activate_by_volume_key:0 crypt_wipe:0 posix_spawn:1 \
+               crypt_token_json_set:1; do
+    symbol=${point%:*} skip=${point#*:}
+    name=ki-${symbol//_/-}
+    echo "-- init killed at $symbol"
+    volume "$name" keyfile hmac-sha256
+    kill_at "$symbol" "$skip" init --yes "$name"
+    cvfs show "$name"
+    cvfs init --yes "$name"  # no --force: an interrupted init is finished
+    cvfs open "$name"
+    write_data "$name"
+    cvfs close "$name"
+    cvfs open "$name"
+    check_data "$name"
+    cvfs close "$name"
+    check_nothing_left "$name"
+  done
+}
+
+# ---- killed during open -----------------------------------------------------
+
+case_open_killed() {
+  local point symbol skip name
+  # A persistent volume with data: killed before and after the mapping.
+  for point in crypt_activate_by_passphrase:0 mount:0; do
+    symbol=${point%:*} skip=${point#*:}
+    name=ko-${symbol//_/-}
+    echo "-- open of a persistent volume killed at $symbol"
+    volume "$name" keyfile
+    cvfs init --yes "$name"
+    cvfs open "$name"
+    write_data "$name"
+    cvfs close "$name"
+    kill_at "$symbol" "$skip" open "$name"
+    cvfs show "$name"
+    cvfs open "$name"
+    check_data "$name"
+    cvfs close "$name"
+    check_nothing_left "$name"
+  done
+  # A temporary volume with integrity: killed at each step of making it.
+  for point in crypt_activate_by_volume_key:0 crypt_wipe:0 posix_spawn:1 mount:0; do
+    symbol=${point%:*} skip=${point#*:}
+    name=kt-${symbol//_/-}
+    echo "-- open of a temporary volume killed at $symbol"
+    volume "$name" otp hmac-sha256
+    kill_at "$symbol" "$skip" open "$name"
+    cvfs show "$name"
+    cvfs open "$name"
+    write_data "$name"
+    check_data "$name"
+    cvfs close "$name"
+    check_nothing_left "$name"
+  done
+}
+
+# ---- a tampered header ------------------------------------------------------
+
+case_tampered_header() {
+  local name=tampered
+  volume "$name" keyfile
+  cvfs init --yes "$name"
+  "$tamper_bin" "$root/$name.img" '"encryption":"aes-xts-plain64"' '"encryption":"cipher_null-ecb"'
+  # The key file must not even be opened: trace the files cvfs opens.
+  local trace=$root/open.trace
+  strace -f -qq -e trace=open,openat -o "$trace" "$cvfs_bin" -c "$confdir" open "$name" 2>&1 | sed 's/^/  /' || true
+  expect_failure "cipher_null" open "$name"
+  ! grep -F "keys/$name.key" "$trace" || fail "the key file was opened for a tampered header"
+  [[ ! -e /dev/mapper/$name ]] || fail "a tampered volume was mapped"
+  cvfs close "$name"
+  check_nothing_left "$name"
+}
+
+# ---- a mapping of this name on another device -------------------------------
+
+case_wrong_device() {
+  volume wd-a keyfile
+  volume wd-b keyfile
+  cvfs init --yes wd-a
+  cvfs init --yes wd-b
+  cvfs open wd-a
+  local loop
+  loop=$(losetup -j "$root/wd-a.img" -n | cut -d: -f1)
+  cryptsetup open --key-file "$root/keys/wd-a.key" "$loop" wd-b  # another tool's mapping
+  expect_failure "is not on the configured device" open wd-b
+  expect_failure "is not on the configured device" close wd-b
+  [[ -e /dev/mapper/wd-b ]] || fail "cvfs removed a mapping that is not its own"
+  cryptsetup close wd-b
+  cvfs close wd-a
+  cvfs open wd-b
+  cvfs close wd-b
+  check_nothing_left wd-a
+  check_nothing_left wd-b
+}
+
+# ---- two opens at once ------------------------------------------------------
+
+case_concurrent_opens() {
+  local name=twice
+  volume "$name" keyfile
+  cvfs init --yes "$name"
+  local first=0 second=0
+  "$cvfs_bin" -c "$confdir" open "$name" &
+  local pid=$!
+  "$cvfs_bin" -c "$confdir" open "$name" || second=$?
+  wait "$pid" || first=$?
+  echo "exit statuses: $first and $second"
+  ((first == 0 && second == 0)) || fail "concurrent opens: exit statuses $first and $second"
+  [[ $(findmnt -n "$root/mnt/$name" | wc -l) -eq 1 ]] || fail "mounted more than once"
+  [[ $(ls /dev/mapper | grep -c "^$name\$") -eq 1 ]]
+  cvfs close "$name"
+  check_nothing_left "$name"
+}
+
+# ---- the device is missing --------------------------------------------------
+
+case_device_missing() {
+  local name=gone
+  volume "$name" keyfile
+  cvfs init --yes "$name"
+  cvfs open "$name"
+  write_data "$name"
+  cvfs close "$name"
+  mv "$root/$name.img" "$root/$name.away"
+  expect_failure "$root/$name.img" open "$name"
+  cvfs show "$name"
+  check_nothing_left "$name"
+  mv "$root/$name.away" "$root/$name.img"
+  cvfs open "$name"
+  check_data "$name"
+  cvfs close "$name"
+  check_nothing_left "$name"
+}
+
+# ---- the filesystem is full -------------------------------------------------
+
+case_filesystem_full() {
+  local name=full
+  volume "$name" keyfile
+  cvfs init --yes "$name"
+  cvfs open "$name"
+  write_data "$name"
+  if dd if=/dev/zero of="$root/mnt/$name/fill" bs=1M status=none 2>"$root/dd.err"; then
+    fail "the filesystem never filled up"
+  fi
+  grep -q "No space left" "$root/dd.err" || { cat "$root/dd.err" >&2; fail "dd failed otherwise"; }
+  sync
+  cvfs close "$name"
+  cvfs open "$name"
+  check_data "$name"
+  umount "$root/mnt/$name"
+  e2fsck -fn "/dev/mapper/$name"
+  cvfs open "$name"  # mounts it again
+  rm "$root/mnt/$name/fill"
+  cvfs close "$name"
+  check_nothing_left "$name"
+}
+
+all_cases=(init_killed open_killed tampered_header wrong_device concurrent_opens device_missing
+           filesystem_full)
+[[ $# -gt 0 ]] || set -- "${all_cases[@]}"
+setup
+for case in "$@"; do
+  echo "== $case"
+  start=$SECONDS
+  "case_$case"
+  echo "== $case passed in $((SECONDS - start)) s"
+done
+rm -rf "$root"
+echo "faults: all $# cases passed"
