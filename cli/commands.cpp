@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "boot.h"
 #include "exit_codes.h"
 #include "output.h"
 
@@ -107,12 +108,8 @@ int init_command(Engine& engine, const Selection& selection, bool force, bool ye
 }
 
 int open_command(Engine& engine, const Selection& selection) {
-    return for_each_volume(pick(engine, selection, false), [&](const VolumeConfig& volume) {
-        engine.open(volume);
-        std::cout << "opened " << volume.name << " at /dev/mapper/" << volume.name;
-        if (volume.mount) std::cout << ", mounted on " << volume.mount->point;
-        std::cout << "\n";
-    });
+    Picked picked = pick(engine, selection, false);
+    return open_in_parallel(engine, picked.volumes, picked.exit_code);  // boot.h
 }
 
 int close_command(Engine& engine, const Selection& selection) {

@@ -20,5 +20,8 @@ int open_command(Engine& engine, const Selection& selection);
 int close_command(Engine& engine, const Selection& selection);
 int config_check_command(Engine& engine, const Selection& selection);
 int plugins_command(Engine& engine, bool json);
+// reseal_command.cpp
+int reseal_command(Engine& engine, const Selection& selection, const std::string& recovery_key_file);
+int add_recovery_key_command(Engine& engine, const std::string& volume, const std::string& key_file);
 
 }  // namespace cvfs::cli

@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "boot.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "output.h"
@@ -35,6 +36,11 @@ const char* usage_text =
     "  close VOLUME...|--all            unmount and lock\n"
     "  config check [VOLUME...]         check configuration files and plugins\n"
     "  plugins [--json]                 list the plugins cvfs finds\n"
+    "  reseal VOLUME... [--recovery-key-file FILE]\n"
+    "                                   new key from the provider in place of the old one\n"
+    "  add-recovery-key VOLUME --key-file FILE\n"
+    "                                   add a keyslot for the passphrase in FILE (for reseal)\n"
+    "  generate-units DIR               write systemd units for auto_open volumes into DIR\n"
     "\n"
     "Exit codes: 0 success, 1 an operation failed, 2 usage error, 3 configuration error,\n"
     "4 refused (needs --force or --yes), 5 another cvfs process holds the volume.\n";
@@ -117,12 +123,41 @@ int run(const CommandLine& line) {
     if (line.command == "show" || line.command == "plugins") flags.add_options()("json", "JSON output");
     if (line.command == "init") flags.add_options()("force", "destroy existing data")("yes,y", "do not ask");
     if (line.command == "open" || line.command == "close") flags.add_options()("all", "every volume");
+    if (line.command == "reseal")
+        flags.add_options()("recovery-key-file", po::value<std::string>(), "another keyslot's passphrase");
+    if (line.command == "add-recovery-key")
+        flags.add_options()("key-file", po::value<std::string>(), "the recovery passphrase, mode 0600");
     po::variables_map vm = parse_command(args, flags);
     const Selection selection = selection_of(vm);
 
     if (line.command == "show") {
         Engine engine(options);
         return show_command(engine, selection, vm.count("json") > 0);
+    }
+    if (line.command == "generate-units") {
+        if (selection.names.size() != 1) {
+            std::cerr << "cvfs: usage: cvfs generate-units DIR\n";
+            return kUsage;
+        }
+        Engine engine(options);
+        return generate_units_command(engine, selection.names.front());
+    }
+    if (line.command == "reseal") {
+        if (selection.names.empty()) {
+            std::cerr << "cvfs: usage: cvfs reseal VOLUME... [--recovery-key-file FILE]\n";
+            return kUsage;
+        }
+        Engine engine(options);
+        return reseal_command(engine, selection,
+                              vm.count("recovery-key-file") ? vm["recovery-key-file"].as<std::string>() : "");
+    }
+    if (line.command == "add-recovery-key") {
+        if (selection.names.size() != 1 || !vm.count("key-file")) {
+            std::cerr << "cvfs: usage: cvfs add-recovery-key VOLUME --key-file FILE\n";
+            return kUsage;
+        }
+        Engine engine(options);
+        return add_recovery_key_command(engine, selection.names.front(), vm["key-file"].as<std::string>());
     }
     if (line.command == "plugins") {
         Engine engine(options);
@@ -146,6 +181,7 @@ int run(const CommandLine& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (started_as_generator(argv[0])) return generator_main(argc, argv);
     struct sigaction action {};
     action.sa_handler = on_signal;
     ::sigaction(SIGINT, &action, nullptr);

@@ -6,6 +6,7 @@
 //          filesystem if the volume is new, mount
 //   close  unmount, remove the mapping, detach the device
 //   status what state a volume is in, without changing anything
+//   reseal a new key from the provider in place of the old one, no reformat
 //
 // Each call works on one volume under its lock and either finishes or throws
 // cvfs::Error; callers loop over volumes so one failure does not stop the
@@ -51,6 +52,12 @@ struct VolumeStatus {
     std::vector<std::string> mount_points;
 };
 
+// What `reseal` did: the keyslot removed and the one that replaced it.
+struct ResealResult {
+    int old_keyslot = -1;
+    int new_keyslot = -1;
+};
+
 struct EngineOptions {
     std::string confdir;
     // Called during long work (integrity wipe); may be empty.
@@ -73,6 +80,14 @@ public:
     void close(const VolumeConfig& volume);
     // Loads the volume's plugins and lets each check its configuration.
     void check(const VolumeConfig& volume);
+    // Seals a new key with the volume's provider and swaps its keyslot in for
+    // the old one, without reformatting (volume_reseal.cpp). The old key comes
+    // from the provider, or from `recovery_key_file` (another keyslot's
+    // passphrase) when that is not empty.
+    ResealResult reseal(const VolumeConfig& volume, const std::string& recovery_key_file);
+    // Adds a keyslot for the passphrase in `key_file` (a recovery key that
+    // `reseal` accepts later), the provider unlocking; returns the keyslot.
+    int add_recovery_key(const VolumeConfig& volume, const std::string& key_file);
 
     std::vector<PluginRegistry::Listing> plugins();
 

@@ -1,0 +1,43 @@
+// `cvfs open` of several volumes: all at once (open_all.h), each reported as
+// it finishes, and a summary that makes a failure impossible to miss.
+#include <iostream>
+
+#include "boot.h"
+#include "exit_codes.h"
+#include "output.h"
+#include "volume/open_all.h"
+
+namespace cvfs::cli {
+
+namespace {
+
+void report(const OpenOutcome& outcome) {
+    const VolumeConfig& volume = *outcome.volume;
+    if (outcome.error) {
+        print_error(*outcome.error);
+        return;
+    }
+    std::cout << "opened " << volume.name << " at /dev/mapper/" << volume.name;
+    if (volume.mount) std::cout << ", mounted on " << volume.mount->point;
+    std::cout << "\n" << std::flush;
+}
+
+}  // namespace
+
+int open_in_parallel(Engine& engine, const std::vector<const VolumeConfig*>& volumes, int exit_code) {
+    std::vector<OpenOutcome> outcomes = open_concurrently(engine, volumes, 0, report);
+    std::string failed;
+    size_t failures = 0;
+    for (const OpenOutcome& outcome : outcomes) {
+        if (!outcome.error) continue;
+        ++failures;
+        failed += (failed.empty() ? "" : ", ") + outcome.volume->name;
+        if (exit_code == kSuccess) exit_code = exit_code_for(outcome.error->kind());
+    }
+    if (failures > 0 && volumes.size() > 1)
+        std::cerr << "cvfs: " << failures << " of " << volumes.size()
+                  << " volumes failed to open: " << failed << "\n";
+    return exit_code;
+}
+
+}  // namespace cvfs::cli

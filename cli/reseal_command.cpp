@@ -1,0 +1,54 @@
+// `cvfs reseal VOLUME... [--recovery-key-file FILE]`: a new key from each
+// volume's provider in place of the old one (Engine::reseal), e.g. after an
+// intended change of the PCRs a TPM-sealed key is bound to; and
+// `cvfs add-recovery-key VOLUME --key-file FILE`, the keyslot that lets
+// reseal work when the provider no longer can unlock.
+#include <iostream>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "output.h"
+
+namespace cvfs::cli {
+
+namespace {
+
+const VolumeConfig& find_volume(const Engine& engine, const std::string& name) {
+    const ConfigSet& config = engine.config();
+    if (const VolumeConfig* volume = config.find(name)) return *volume;
+    throw Error(ErrorKind::Config, "unknown volume '" + name + "' in " + config.global.confdir + "/volumes",
+                "`cvfs show` lists the configured volumes");
+}
+
+}  // namespace
+
+int reseal_command(Engine& engine, const Selection& selection, const std::string& recovery_key_file) {
+    const ConfigSet& config = engine.config();
+    for (const auto& problem : config.problems) print_warning(problem.message);
+    int exit_code = kSuccess;
+    for (const auto& name : selection.names) {
+        try {
+            ResealResult result = engine.reseal(find_volume(engine, name), recovery_key_file);
+            std::cout << "resealed " << name << ": keyslot " << result.new_keyslot << " replaces keyslot "
+                      << result.old_keyslot << "\n";
+        } catch (const Error& e) {
+            print_error(e);
+            if (exit_code == kSuccess) exit_code = exit_code_for(e.kind());
+        }
+    }
+    return exit_code;
+}
+
+int add_recovery_key_command(Engine& engine, const std::string& volume, const std::string& key_file) {
+    for (const auto& problem : engine.config().problems) print_warning(problem.message);
+    try {
+        int keyslot = engine.add_recovery_key(find_volume(engine, volume), key_file);
+        std::cout << "added a recovery key to " << volume << " in keyslot " << keyslot << "\n";
+        return kSuccess;
+    } catch (const Error& e) {
+        print_error(e);
+        return exit_code_for(e.kind());
+    }
+}
+
+}  // namespace cvfs::cli

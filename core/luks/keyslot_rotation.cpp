@@ -1,0 +1,108 @@
+// rotate_keyslot (see keyslot_rotation.h) on libcryptsetup.
+#include "luks/keyslot_rotation.h"
+
+#include <libcryptsetup.h>
+
+#include <cerrno>
+
+#include "luks/crypt_handle.h"
+#include "luks/header_policy.h"
+
+namespace cvfs {
+
+namespace {
+
+// The KDF of a new keyslot: the same choice FormattedVolume::format makes.
+crypt_pbkdf_type pbkdf_of(KdfChoice kdf) {
+    if (kdf == KdfChoice::MachineSecret)
+        return {CRYPT_KDF_PBKDF2, "sha256", 0, kMinPbkdf2Iterations, 0, 0, CRYPT_PBKDF_NO_BENCHMARK};
+    crypt_pbkdf_type pbkdf = *crypt_get_pbkdf_default(CRYPT_LUKS2);
+    pbkdf.type = CRYPT_KDF_ARGON2ID;
+    return pbkdf;
+}
+
+int cvfs_token_id(crypt_device* cd) {
+    for (int id = 0; id < crypt_token_max(CRYPT_LUKS2); ++id) {
+        const char* type = nullptr;
+        crypt_token_info info = crypt_token_status(cd, id, &type);
+        if (info != CRYPT_TOKEN_INACTIVE && info != CRYPT_TOKEN_INVALID && type &&
+            std::string(type) == kCvfsTokenType)
+            return id;
+    }
+    return CRYPT_ANY_TOKEN;
+}
+
+const char* text(const SecureBuffer& secret) { return reinterpret_cast<const char*>(secret.data()); }
+
+// The header on `device`, after checking it is still the one with `expected_uuid`.
+CryptHandle open_same_header(const std::string& device, const std::string& expected_uuid) {
+    CryptHandle handle = CryptHandle::open(device);
+    handle.load_luks2(device);
+    const char* uuid = crypt_get_uuid(handle.get());
+    if (!uuid || expected_uuid != uuid)
+        throw Error(ErrorKind::Header, "the LUKS2 header of " + device + " changed while cvfs worked on it",
+                    "someone else rewrote the header; check the device and run the command again");
+    return handle;
+}
+
+// The keyslot `secret` opens (its KDF runs; nothing is mapped). Throws Key when none.
+int unlocked_keyslot(const CryptHandle& handle, const std::string& device, const SecureBuffer& secret) {
+    int rc = crypt_activate_by_passphrase(handle.get(), nullptr, CRYPT_ANY_SLOT, text(secret), secret.size(), 0);
+    if (rc == -EPERM) {
+        handle.take_errors();
+        throw Error(ErrorKind::Key, "the key given for " + device + " opens none of its keyslots",
+                    "give the passphrase of a keyslot of this volume (--recovery-key-file), or check the provider");
+    }
+    return handle.check(rc, ErrorKind::Key, "cannot check the key against " + device);
+}
+
+int add_slot(const CryptHandle& handle, const std::string& device, const SecureBuffer& unlock_secret,
+             const SecureBuffer& new_secret, KdfChoice kdf) {
+    crypt_pbkdf_type pbkdf = pbkdf_of(kdf);
+    handle.check(crypt_set_pbkdf_type(handle.get(), &pbkdf), ErrorKind::System, "cannot set the KDF for " + device);
+    return handle.check(crypt_keyslot_add_by_passphrase(handle.get(), CRYPT_ANY_SLOT, text(unlock_secret),
+                                                        unlock_secret.size(), text(new_secret), new_secret.size()),
+                        ErrorKind::Device, "cannot add a keyslot for the new key to " + device);
+}
+
+}  // namespace
+
+int add_keyslot(const std::string& device, const std::string& expected_uuid, const SecureBuffer& unlock_secret,
+                const SecureBuffer& new_secret, KdfChoice kdf) {
+    if (unlock_secret.empty() || new_secret.empty())
+        throw Error(ErrorKind::Key, "an empty key cannot be added to " + device);
+    CryptHandle handle = open_same_header(device, expected_uuid);
+    unlocked_keyslot(handle, device, unlock_secret);
+    return add_slot(handle, device, unlock_secret, new_secret, kdf);
+}
+
+KeyslotRotation rotate_keyslot(const std::string& device, const std::string& expected_uuid,
+                               const SecureBuffer& unlock_secret, const SecureBuffer& new_secret, KdfChoice kdf,
+                               const CvfsToken& token) {
+    if (unlock_secret.empty() || new_secret.empty())
+        throw Error(ErrorKind::Key, "an empty key cannot be used to reseal " + device);
+    CryptHandle handle = open_same_header(device, expected_uuid);
+    crypt_device* cd = handle.get();
+    int token_id = cvfs_token_id(cd);
+    if (token_id == CRYPT_ANY_TOKEN) throw Error(ErrorKind::Header, device + " has no cvfs token");
+    const char* json = nullptr;
+    handle.check(crypt_token_json_get(cd, token_id, &json), ErrorKind::Header, "cannot read the cvfs token of " + device);
+    auto named = token_keyslots(json ? json : "");
+    KeyslotRotation rotation;
+    rotation.old_keyslot = named.empty() ? 0 : named.front();
+
+    rotation.unlocked_keyslot = unlocked_keyslot(handle, device, unlock_secret);
+    rotation.new_keyslot = add_slot(handle, device, unlock_secret, new_secret, kdf);
+    handle.check(crypt_token_json_set(cd, token_id, token.to_json(rotation.new_keyslot).c_str()), ErrorKind::Device,
+                 "cannot write the cvfs token naming keyslot " + std::to_string(rotation.new_keyslot) + " to " + device,
+                 "keyslot " + std::to_string(rotation.new_keyslot) +
+                     " holds the new key but is unused; the old key still opens the volume");
+    if (rotation.old_keyslot != rotation.new_keyslot &&
+        crypt_keyslot_status(cd, rotation.old_keyslot) != CRYPT_SLOT_INACTIVE)
+        handle.check(crypt_keyslot_destroy(cd, rotation.old_keyslot), ErrorKind::Device,
+                     "cannot remove the old keyslot " + std::to_string(rotation.old_keyslot) + " of " + device,
+                     "the new key is in place; remove the old keyslot by running reseal again");
+    return rotation;
+}
+
+}  // namespace cvfs
