@@ -7,30 +7,11 @@
 
 #include "luks/crypt_handle.h"
 #include "luks/header_policy.h"
+#include "luks/keyslot_parts.h"
 
 namespace cvfs {
 
 namespace {
-
-// The KDF of a new keyslot: the same choice FormattedVolume::format makes.
-crypt_pbkdf_type pbkdf_of(KdfChoice kdf) {
-    if (kdf == KdfChoice::MachineSecret)
-        return {CRYPT_KDF_PBKDF2, "sha256", 0, kMinPbkdf2Iterations, 0, 0, CRYPT_PBKDF_NO_BENCHMARK};
-    crypt_pbkdf_type pbkdf = *crypt_get_pbkdf_default(CRYPT_LUKS2);
-    pbkdf.type = CRYPT_KDF_ARGON2ID;
-    return pbkdf;
-}
-
-int cvfs_token_id(crypt_device* cd) {
-    for (int id = 0; id < crypt_token_max(CRYPT_LUKS2); ++id) {
-        const char* type = nullptr;
-        crypt_token_info info = crypt_token_status(cd, id, &type);
-        if (info != CRYPT_TOKEN_INACTIVE && info != CRYPT_TOKEN_INVALID && type &&
-            std::string(type) == kCvfsTokenType)
-            return id;
-    }
-    return CRYPT_ANY_TOKEN;
-}
 
 const char* text(const SecureBuffer& secret) { return reinterpret_cast<const char*>(secret.data()); }
 
@@ -58,7 +39,7 @@ int unlocked_keyslot(const CryptHandle& handle, const std::string& device, const
 
 int add_slot(const CryptHandle& handle, const std::string& device, const SecureBuffer& unlock_secret,
              const SecureBuffer& new_secret, KdfChoice kdf) {
-    crypt_pbkdf_type pbkdf = pbkdf_of(kdf);
+    crypt_pbkdf_type pbkdf = pbkdf_for(kdf);
     handle.check(crypt_set_pbkdf_type(handle.get(), &pbkdf), ErrorKind::System, "cannot set the KDF for " + device);
     return handle.check(crypt_keyslot_add_by_passphrase(handle.get(), CRYPT_ANY_SLOT, text(unlock_secret),
                                                         unlock_secret.size(), text(new_secret), new_secret.size()),
@@ -83,7 +64,7 @@ KeyslotRotation rotate_keyslot(const std::string& device, const std::string& exp
         throw Error(ErrorKind::Key, "an empty key cannot be used to reseal " + device);
     CryptHandle handle = open_same_header(device, expected_uuid);
     crypt_device* cd = handle.get();
-    int token_id = cvfs_token_id(cd);
+    int token_id = find_cvfs_token(cd);
     if (token_id == CRYPT_ANY_TOKEN) throw Error(ErrorKind::Header, device + " has no cvfs token");
     const char* json = nullptr;
     handle.check(crypt_token_json_get(cd, token_id, &json), ErrorKind::Header, "cannot read the cvfs token of " + device);

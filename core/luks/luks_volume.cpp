@@ -1,5 +1,6 @@
 // FormattedVolume, CheckedHeader and token writing on top of libcryptsetup.
 #include "luks/luks_volume.h"
+#include "luks/keyslot_parts.h"
 
 #include "base/log.h"
 #include "luks/header_copy.h"
@@ -28,27 +29,6 @@ std::pair<std::string, std::string> split_cipher(const std::string& spec) {
     return {spec.substr(0, dash), spec.substr(dash + 1)};
 }
 
-crypt_pbkdf_type pbkdf_for(KdfChoice kdf) {
-    if (kdf == KdfChoice::MachineSecret)
-        return {CRYPT_KDF_PBKDF2, "sha256", 0, kMinPbkdf2Iterations, 0, 0, CRYPT_PBKDF_NO_BENCHMARK};
-    crypt_pbkdf_type pbkdf = *crypt_get_pbkdf_default(CRYPT_LUKS2);
-    pbkdf.type = CRYPT_KDF_ARGON2ID;
-    return pbkdf;
-}
-
-// The id of the header's cvfs token, or CRYPT_ANY_TOKEN when it has none.
-int find_cvfs_token(crypt_device* cd) {
-    int max = crypt_token_max(CRYPT_LUKS2);
-    for (int id = 0; id < max; ++id) {
-        const char* type = nullptr;
-        crypt_token_info info = crypt_token_status(cd, id, &type);
-        if (info != CRYPT_TOKEN_INACTIVE && info != CRYPT_TOKEN_INVALID && type &&
-            std::string(type) == kCvfsTokenType)
-            return id;
-    }
-    return CRYPT_ANY_TOKEN;
-}
-
 std::string token_json(const CryptHandle& handle, int id, const std::string& device) {
     const char* json = nullptr;
     handle.check(crypt_token_json_get(handle.get(), id, &json), ErrorKind::Header,
@@ -61,6 +41,27 @@ const char* passphrase_of(const SecureBuffer& secret) {
 }
 
 }  // namespace
+
+crypt_pbkdf_type pbkdf_for(KdfChoice kdf) {
+    if (kdf == KdfChoice::MachineSecret)
+        return {CRYPT_KDF_PBKDF2, "sha256", 0, kMinPbkdf2Iterations, 0, 0, CRYPT_PBKDF_NO_BENCHMARK};
+    crypt_pbkdf_type pbkdf = *crypt_get_pbkdf_default(CRYPT_LUKS2);
+    pbkdf.type = CRYPT_KDF_ARGON2ID;
+    return pbkdf;
+}
+
+int find_cvfs_token(crypt_device* cd) {
+    int max = crypt_token_max(CRYPT_LUKS2);
+    for (int id = 0; id < max; ++id) {
+        const char* type = nullptr;
+        crypt_token_info info = crypt_token_status(cd, id, &type);
+        if (info != CRYPT_TOKEN_INACTIVE && info != CRYPT_TOKEN_INVALID && type &&
+            std::string(type) == kCvfsTokenType)
+            return id;
+    }
+    return CRYPT_ANY_TOKEN;
+}
+
 
 FormattedVolume::FormattedVolume(CryptHandle handle, std::string device)
     : handle_(std::move(handle)), device_(std::move(device)) {}

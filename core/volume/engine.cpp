@@ -108,14 +108,18 @@ VolumeStatus Engine::status(const VolumeConfig& volume) {
             status.state = VolumeState::MissingDevice;
             return status;
         }
+        const std::string header_path = probe.header_path.empty() ? probe.node : probe.header_path;
         if (find_mapping(volume.name)) {
             status.mount_points = mount_points_of(block_device_number(mapper_path(volume)));
             status.state = status.mount_points.empty() ? VolumeState::Open : VolumeState::Mounted;
+            // A mapping that a killed init left behind is not an open volume.
+            VolumeStatus header = status;
+            if (!status.temporary) read_header_state(volume, header_path, header);
+            if (header.state == VolumeState::Interrupted) status.state = VolumeState::Interrupted;
         } else if (status.temporary) {
             status.state = VolumeState::Ready;  // open makes it afresh
         } else {
-            read_header_state(volume, probe.header_path.empty() ? probe.node : probe.header_path,
-                              status);
+            read_header_state(volume, header_path, status);
         }
     } catch (const Error& e) {
         status.state = VolumeState::Invalid;

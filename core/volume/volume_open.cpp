@@ -32,10 +32,11 @@ uint32_t activation_flags(const VolumeConfig& volume, bool temporary) {
 }
 
 void check_mapping_owner(const VolumeConfig& volume, const Mapping& mapping, const std::string& node) {
-    if (mapping.underlying == block_device_number(node)) return;
+    if (!node.empty() && mapping.underlying == block_device_number(node)) return;
+    const std::string device = node.empty() ? volume.dev + ", which is not attached" : volume.dev + " (" + node + ")";
     throw Error(ErrorKind::State,
                 "volume '" + volume.name + "': " + mapper_path(volume) +
-                    " exists but is not on the configured device " + volume.dev + " (" + node + ")",
+                    " exists but is not on the configured device " + device,
                 "another tool made that mapping; close it (cryptsetup close " + volume.name +
                     ") or rename the volume");
 }
@@ -172,7 +173,9 @@ void Engine::close(const VolumeConfig& volume) {
     PluginCall device_call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
     DeviceProbe probe = parts.device.probe(device_call, volume.dev);
     if (auto mapping = find_mapping(volume.name)) {
-        if (!probe.node.empty()) check_mapping_owner(volume, *mapping, probe.node);
+        // Without a node the configured device is not there (or not attached),
+        // so the mapping cannot be on it: it is another tool's.
+        check_mapping_owner(volume, *mapping, probe.node);
         release_device(mapper_path(volume));
         deactivate(volume.name);
         log(LogLevel::Info, "volume '" + volume.name + "' closed");

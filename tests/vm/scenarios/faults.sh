@@ -169,15 +169,15 @@ case_wrong_device() {
   volume wd-b keyfile
   cvfs init --yes wd-a
   cvfs init --yes wd-b
-  cvfs open wd-a
+  # Another tool maps wd-a's device under the name wd-b.
   local loop
-  loop=$(losetup -j "$root/wd-a.img" -n | cut -d: -f1)
-  cryptsetup open --key-file "$root/keys/wd-a.key" "$loop" wd-b  # another tool's mapping
+  loop=$(losetup -f --show "$root/wd-a.img")
+  cryptsetup open --key-file "$root/keys/wd-a.key" "$loop" wd-b
   expect_failure "is not on the configured device" open wd-b
   expect_failure "is not on the configured device" close wd-b
   [[ -e /dev/mapper/wd-b ]] || fail "cvfs removed a mapping that is not its own"
   cryptsetup close wd-b
-  cvfs close wd-a
+  losetup -d "$loop"
   cvfs open wd-b
   cvfs close wd-b
   check_nothing_left wd-a
