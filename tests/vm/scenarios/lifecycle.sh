@@ -3,7 +3,7 @@
 # boot: init, open, mount, write, close, reopen, check the data (a persistent
 # volume keeps it; a temporary one comes back empty and freshly made), close.
 # Each CASE is PROVIDER:FS:INTEGRITY[:DEVICE], e.g. passphrase:ext4:hmac-sha256
-# or otp:xfs:none:nvme; PROVIDER is otp or passphrase, INTEGRITY none,
+# or otp:xfs:none:nvme; PROVIDER is otp, passphrase or keyfile, INTEGRITY none,
 # hmac-sha256 or aead, DEVICE file (a block file on a loop device, the
 # default) or nvme (a GPT partition made for the case on /dev/nvme0n1, which
 # run.sh --nvme attaches, named by PARTLABEL). Needs root and device-mapper
@@ -59,12 +59,15 @@ write_volume() {
   {
     printf 'volume = "%s"\ndev = "%s"\nmakefs = "%s"\nintegrity = "%s"\n' \
       "$name" "$dev" "$fs" "$integrity"
-    if [[ $provider == otp ]]; then
-      printf '\n[encrypt.otp]\n'
-    else
-      (umask 077 && head -c 32 /dev/urandom | base64 >"$root/$name.key")
-      printf '\n[encrypt.passphrase]\nkey_file = "%s/%s.key"\n' "$root" "$name"
-    fi
+    case $provider in
+      otp) printf '\n[encrypt.otp]\n' ;;
+      keyfile)  # init makes the key
+        printf '\n[encrypt.keyfile]\nkey_file = "%s/%s.key"\n' "$root" "$name" ;;
+      passphrase)
+        (umask 077 && head -c 32 /dev/urandom | base64 >"$root/$name.key")
+        printf '\n[encrypt.passphrase]\nkey_file = "%s/%s.key"\n' "$root" "$name" ;;
+      *) echo "unknown provider $provider" >&2; return 1 ;;
+    esac
     [[ $device == nvme ]] || printf '\n[device]\nsize = "%s"\n' "$size"
     [[ $fs == swap ]] || printf '\n[mount]\npoint = "%s/mnt/%s"\n' "$root" "$name"
   } >"$confdir/volumes/$name.toml"
