@@ -91,10 +91,14 @@ int show_command(Engine& engine, const Selection& selection, bool json) {
                         s.fs.empty() ? "-" : s.fs, s.integrity, state});
     }
     print_table({"VOLUME", "DEVICE", "BACKEND", "PROVIDER", "FS", "INTEGRITY", "STATE"}, rows);
-    for (const auto& s : statuses)
-        if (!s.detail.empty() && s.state != VolumeState::Ready && s.state != VolumeState::Open &&
-            s.state != VolumeState::Mounted)
-            std::cerr << s.volume << ": " << s.detail << "\n";
+    // The device's own line (model, serial, partition, size, backing file);
+    // for a volume in trouble it says what is wrong, so it goes to stderr.
+    for (const auto& s : statuses) {
+        if (s.detail.empty()) continue;
+        const bool healthy =
+            s.state == VolumeState::Ready || s.state == VolumeState::Open || s.state == VolumeState::Mounted;
+        (healthy ? std::cout : std::cerr) << s.volume << ": " << s.detail << "\n";
+    }
     return picked.exit_code;
 }
 
