@@ -3,8 +3,9 @@
 #   make demo   build cvfs and show the demo volumes from conf/demo being
 #               initialised, opened, written, closed and reopened (on this
 #               machine when its kernel has device-mapper, otherwise in a VM)
-#   make test   build with warnings as errors and run every test, then the
-#               unit tests again under AddressSanitizer + UBSan
+#   make test   build with warnings as errors and run every test and the
+#               benchmarks (figures printed), then the unit tests again under
+#               AddressSanitizer + UBSan
 #
 # Both install the Debian packages they need when they are missing.
 
@@ -19,7 +20,7 @@ BUILD_PACKAGES := cmake g++ make pkg-config libboost-dev libboost-program-option
 	libtss2-dev swtpm swtpm-tools libgrpc++-dev libprotobuf-dev protobuf-compiler \
 	protobuf-compiler-grpc gdisk systemd rpm rpmlint abi-compliance-checker abi-dumper
 
-.PHONY: all deps build demo test test-asan clean
+.PHONY: all deps build demo test bench test-asan clean
 
 all: build
 
@@ -40,8 +41,13 @@ demo: build
 	bash tests/vm/demo.sh $(BUILD)
 
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE bench
+	$(MAKE) bench
 	$(MAKE) test-asan
+
+# The benchmarks print figures (they assert no time): shown in full.
+bench: build
+	ctest --test-dir $(BUILD) --output-on-failure -L bench --verbose
 
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCVFS_WERROR=ON -DCVFS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug

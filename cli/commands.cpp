@@ -37,8 +37,9 @@ Picked pick(const Engine& engine, const Selection& selection, bool default_all) 
         }
         print_error(Error(ErrorKind::Config,
                           "unknown volume '" + name + "' in " + config.global.confdir + "/volumes",
-                          config.problems.empty() ? "`cvfs show` lists the configured volumes"
-                                                  : "one of the files above may be meant to define it"));
+                          config.problems.empty()
+                              ? "`cvfs show` lists the configured volumes"
+                              : "one of the files above may be meant to define it"));
         picked.exit_code = kConfig;
     }
     return picked;
@@ -87,16 +88,17 @@ int show_command(Engine& engine, const Selection& selection, bool json) {
     for (const auto& s : statuses) {
         std::string state = to_string(s.state);
         if (!s.mount_points.empty()) state += " on " + s.mount_points.front();
-        rows.push_back({s.volume, s.dev, s.backend, s.provider + (s.temporary ? " (temporary)" : ""),
-                        s.fs.empty() ? "-" : s.fs, s.integrity, state});
+        rows.push_back({s.volume, s.dev, s.backend,
+                        s.provider + (s.temporary ? " (temporary)" : ""), s.fs.empty() ? "-" : s.fs,
+                        s.integrity, state});
     }
     print_table({"VOLUME", "DEVICE", "BACKEND", "PROVIDER", "FS", "INTEGRITY", "STATE"}, rows);
     // The device's own line (model, serial, partition, size, backing file);
     // for a volume in trouble it says what is wrong, so it goes to stderr.
     for (const auto& s : statuses) {
         if (s.detail.empty()) continue;
-        const bool healthy =
-            s.state == VolumeState::Ready || s.state == VolumeState::Open || s.state == VolumeState::Mounted;
+        const bool healthy = s.state == VolumeState::Ready || s.state == VolumeState::Open ||
+                             s.state == VolumeState::Mounted;
         (healthy ? std::cout : std::cerr) << s.volume << ": " << s.detail << "\n";
     }
     return picked.exit_code;
@@ -141,9 +143,10 @@ int plugins_command(Engine& engine, bool json) {
         std::vector<std::vector<std::string>> rows;
         for (const auto& p : plugins) {
             if (!p.error.empty()) continue;
-            rows.push_back({p.info.name, kind_name(p.info.kind), p.info.version,
-                            std::to_string(p.info.abi_major) + "." + std::to_string(p.info.abi_minor),
-                            p.info.vendor, p.info.path});
+            rows.push_back(
+                {p.info.name, kind_name(p.info.kind), p.info.version,
+                 std::to_string(p.info.abi_major) + "." + std::to_string(p.info.abi_minor),
+                 p.info.vendor, p.info.path});
         }
         print_table({"NAME", "KIND", "VERSION", "ABI", "VENDOR", "PATH"}, rows);
     }

@@ -12,14 +12,22 @@ namespace cvfs {
 
 const char* to_string(VolumeState state) {
     switch (state) {
-        case VolumeState::MissingDevice: return "missing device";
-        case VolumeState::NeedsInit: return "needs init";
-        case VolumeState::Interrupted: return "init interrupted";
-        case VolumeState::Foreign: return "foreign LUKS";
-        case VolumeState::Invalid: return "invalid header";
-        case VolumeState::Ready: return "ready";
-        case VolumeState::Open: return "open";
-        case VolumeState::Mounted: return "mounted";
+        case VolumeState::MissingDevice:
+            return "missing device";
+        case VolumeState::NeedsInit:
+            return "needs init";
+        case VolumeState::Interrupted:
+            return "init interrupted";
+        case VolumeState::Foreign:
+            return "foreign LUKS";
+        case VolumeState::Invalid:
+            return "invalid header";
+        case VolumeState::Ready:
+            return "ready";
+        case VolumeState::Open:
+            return "open";
+        case VolumeState::Mounted:
+            return "mounted";
     }
     return "unknown";
 }
@@ -78,8 +86,8 @@ void read_header_state(const VolumeConfig& volume, const std::string& header_pat
             status.state = VolumeState::Foreign;
             status.detail = "LUKS2 volume without a cvfs token";
         } else {
-            status.state = token->state == TokenState::Ready ? VolumeState::Ready
-                                                             : VolumeState::Interrupted;
+            status.state =
+                token->state == TokenState::Ready ? VolumeState::Ready : VolumeState::Interrupted;
         }
     } catch (const Error& e) {
         status.state = VolumeState::Invalid;

@@ -28,12 +28,15 @@ namespace {
 // Libcryptsetup activation flags: a temporary volume's data does not outlive
 // the mapping, so dm-integrity's journal buys nothing there.
 uint32_t activation_flags(const VolumeConfig& volume, bool temporary) {
-    return temporary && volume.luks.integrity != IntegrityMode::None ? CRYPT_ACTIVATE_NO_JOURNAL : 0;
+    return temporary && volume.luks.integrity != IntegrityMode::None ? CRYPT_ACTIVATE_NO_JOURNAL
+                                                                     : 0;
 }
 
-void check_mapping_owner(const VolumeConfig& volume, const Mapping& mapping, const std::string& node) {
+void check_mapping_owner(const VolumeConfig& volume, const Mapping& mapping,
+                         const std::string& node) {
     if (!node.empty() && mapping.underlying == block_device_number(node)) return;
-    const std::string device = node.empty() ? volume.dev + ", which is not attached" : volume.dev + " (" + node + ")";
+    const std::string device =
+        node.empty() ? volume.dev + ", which is not attached" : volume.dev + " (" + node + ")";
     throw Error(ErrorKind::State,
                 "volume '" + volume.name + "': " + mapper_path(volume) +
                     " exists but is not on the configured device " + device,
@@ -47,7 +50,8 @@ void check_temporary_device(const VolumeConfig& volume, const std::string& node)
     if (has_luks_header(node)) {
         try {
             auto token = CheckedHeader::load(node, volume.luks).token();
-            if (token && token->volume == volume.name && token->provider == volume.key_provider.name)
+            if (token && token->volume == volume.name &&
+                token->provider == volume.key_provider.name)
                 return;
             what = "a LUKS volume that is not this temporary volume";
         } catch (const Error& e) {
@@ -58,10 +62,11 @@ void check_temporary_device(const VolumeConfig& volume, const std::string& node)
     } else {
         return;
     }
-    throw Error(ErrorKind::Refused,
-                "volume '" + volume.name + "' is temporary (a new key at each open), but " + volume.dev +
-                    " holds " + what,
-                "if that data is not needed, run `cvfs init --force " + volume.name + "` to erase it");
+    throw Error(
+        ErrorKind::Refused,
+        "volume '" + volume.name + "' is temporary (a new key at each open), but " + volume.dev +
+            " holds " + what,
+        "if that data is not needed, run `cvfs init --force " + volume.name + "` to erase it");
 }
 
 // Was the existing mapping of a temporary volume finished (it has its
@@ -91,7 +96,8 @@ void Engine::open(const VolumeConfig& volume) {
     if (auto mapping = find_mapping(volume.name)) {
         check_mapping_owner(volume, *mapping, node);
         if (temporary && !temporary_mapping_finished(mapped, parts.fs.has_value())) {
-            log(LogLevel::Warning, "volume '" + volume.name + "': removing the half-made mapping of an interrupted open");
+            log(LogLevel::Warning, "volume '" + volume.name +
+                                       "': removing the half-made mapping of an interrupted open");
             release_device(mapped);
             deactivate(volume.name);
         } else {
@@ -120,7 +126,8 @@ void Engine::open(const VolumeConfig& volume) {
         auto token = header.token();
         if (!token)
             throw Error(ErrorKind::Header,
-                        "volume '" + volume.name + "': " + volume.dev + " holds a LUKS2 volume not made by cvfs",
+                        "volume '" + volume.name + "': " + volume.dev +
+                            " holds a LUKS2 volume not made by cvfs",
                         "check `dev` in " + volume.file);
         if (token->state != TokenState::Ready)
             throw Error(ErrorKind::State, "volume '" + volume.name + "': its init was interrupted",
@@ -144,15 +151,18 @@ void Engine::open(const VolumeConfig& volume) {
         // its size at every open; instead only its ends are written (what
         // probes and mkfs read before writing), and the filesystem reads
         // nothing it has not written (see fs_maker.h).
-        if (made_here && volume.luks.integrity != IntegrityMode::None) zero_integrity_ends(volume.name);
+        if (made_here && volume.luks.integrity != IntegrityMode::None)
+            zero_integrity_ends(volume.name);
         if (parts.fs && (made_here || !find_signature(mapped))) {
             PluginCall fs_call(volume, *volume.fs, parts.deadline, nullptr, options_.cancel);
             parts.fs->make(fs_call, mapped);
         }
         if (volume.mount) {
-            std::optional<std::string> type = parts.fs ? parts.fs->mount_type() : filesystem_type(mapped);
+            std::optional<std::string> type =
+                parts.fs ? parts.fs->mount_type() : filesystem_type(mapped);
             if (!type)
-                throw Error(ErrorKind::State, "volume '" + volume.name + "': nothing to mount on " + mapped,
+                throw Error(ErrorKind::State,
+                            "volume '" + volume.name + "': nothing to mount on " + mapped,
                             "set `makefs` so cvfs makes a filesystem, or remove [mount]");
             mount_volume(mapped, *type, *volume.mount);
         }
