@@ -17,7 +17,6 @@
 // Whoever can read the file can open the volume: keep it on storage that is
 // itself protected, never beside the volume on the same unencrypted disk.
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +26,7 @@
 
 #include "cvfs/key_provider.h"
 #include "cvfs/plugin.hpp"
+#include "cvfs/random.hpp"
 #include "cvfs/secret_file.hpp"
 #include "cvfs/unique_fd.hpp"
 
@@ -61,15 +61,6 @@ Settings read_settings(const Config& config) {
     return settings;
 }
 
-void fill_random(uint8_t* data, size_t size) {
-    for (size_t done = 0; done < size;) {
-        ssize_t n = getrandom(data + done, size - done, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw Error(CVFS_E_INTERNAL, "getrandom failed: " + errno_text());
-        done += static_cast<size_t>(n);
-    }
-}
-
 // Makes a new key in the host's buffer and writes it to a file that did not
 // exist (O_EXCL: an existing key is never replaced). Returns false when the
 // file appeared meanwhile.
@@ -79,7 +70,7 @@ bool create_key_file(const Settings& s, SecretOut& out) {
     if (fd.get() < 0)
         throw Error(CVFS_E_PERMISSION_DENIED, s.where + "cannot create key file " + s.path + ": " + errno_text());
     out.set_length(kNewKeyBytes);
-    fill_random(out.data(), kNewKeyBytes);
+    cvfs::sdk::fill_random(out.data(), kNewKeyBytes);
     for (size_t done = 0; done < kNewKeyBytes;) {
         ssize_t n = write(fd.get(), out.data() + done, kNewKeyBytes - done);
         if (n < 0 && errno == EINTR) continue;

@@ -8,13 +8,8 @@
 //
 // Configuration: the table [encrypt.otp] is empty; any key in it is refused
 // with its file and line.
-#include <sys/random.h>
-
-#include <cerrno>
-#include <cstring>
-#include <string>
-
 #include "cvfs/plugin.hpp"
+#include "cvfs/random.hpp"
 
 namespace {
 
@@ -30,20 +25,7 @@ public:
     void get_key(cvfs::sdk::Call& call, uint32_t /*purpose*/, cvfs::sdk::SecretOut& out) {
         check_config(call);
         out.set_length(kKeyBytes);
-        fill_random(out.data(), kKeyBytes);
-    }
-
-private:
-    static void fill_random(uint8_t* data, size_t size) {
-        size_t done = 0;
-        while (done < size) {
-            ssize_t n = getrandom(data + done, size - done, 0);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0)
-                throw cvfs::sdk::Error(CVFS_E_INTERNAL,
-                                       std::string("getrandom failed: ") + std::strerror(errno));
-            done += static_cast<size_t>(n);
-        }
+        cvfs::sdk::fill_random(out.data(), kKeyBytes);
     }
 };
 

@@ -11,13 +11,13 @@
 //
 // Configuration: table [encrypt.tpm] (or the seed's [encrypt.tpm2]); see
 // tpm_settings.h for the keys.
-#include <sys/random.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
 #include "cvfs/plugin.hpp"
+#include "cvfs/random.hpp"
 #include "tpm_context.h"
 #include "tpm_pin.h"
 #include "tpm_sealing.h"
@@ -34,16 +34,6 @@ using namespace cvfs_tpm;
 constexpr size_t kKeySize = 32;  // 256 bits of entropy
 constexpr size_t kMaxUnsealed = 64;  // the host's first offer; we seal 32 bytes
 
-void random_bytes(uint8_t* data, size_t size) {
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = getrandom(data + done, size - done, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw Error(CVFS_E_UNAVAILABLE, std::string("getrandom failed: ") + std::strerror(errno));
-        done += static_cast<size_t>(n);
-    }
-}
-
 // The PIN's auth value, wiped when the object goes.
 struct PinAuth {
     TPM2B_AUTH auth{};
@@ -59,7 +49,7 @@ void enrol(Call& call, const Settings& settings, SecretOut& out) {
         pin.present = true;
     }
     out.set_length(kKeySize);
-    random_bytes(out.data(), kKeySize);
+    cvfs::sdk::fill_random(out.data(), kKeySize);
     TpmContext tpm(settings.tcti);
     SealedBlob blob = seal(tpm, settings.pcrs, pin.get(), settings.primary_handle, {out.data(), kKeySize});
     store_blob(call, blob);
