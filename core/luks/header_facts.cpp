@@ -64,8 +64,12 @@ KeyslotFacts keyslot_from(const std::string& id, const pt::ptree& tree) {
     k.key_bits = number32(tree, "key_size") * 8;
     k.area_offset = number(tree, "area.offset");
     k.area_size = number(tree, "area.size");
+    k.area_type = tree.get<std::string>("area.type", "");
     k.area_encryption = tree.get<std::string>("area.encryption", "");
     k.area_key_bits = number32(tree, "area.key_size") * 8;
+    k.af_type = tree.get<std::string>("af.type", "");
+    k.af_stripes = number32(tree, "af.stripes");
+    k.af_hash = tree.get<std::string>("af.hash", "");
     k.kdf = tree.get<std::string>("kdf.type", "");
     k.kdf_hash = tree.get<std::string>("kdf.hash", "");
     bool pbkdf2 = k.kdf == "pbkdf2";

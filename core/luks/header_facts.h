@@ -32,8 +32,12 @@ struct KeyslotFacts {
     uint32_t key_bits = 0;   // size of the key the keyslot stores
     uint64_t area_offset = 0;
     uint64_t area_size = 0;
+    std::string area_type;   // "raw"
     std::string area_encryption;
     uint32_t area_key_bits = 0;
+    std::string af_type;     // anti-forensic splitter: "luks1"
+    uint32_t af_stripes = 0;
+    std::string af_hash;
     std::string kdf;         // "pbkdf2", "argon2i", "argon2id"
     std::string kdf_hash;    // pbkdf2 only
     uint32_t iterations = 0; // pbkdf2 iterations, or argon2 time cost

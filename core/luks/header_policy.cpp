@@ -5,6 +5,11 @@
 #include "base/error.h"
 #include "base/log.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+
 namespace cvfs {
 
 namespace {
@@ -17,6 +22,14 @@ std::string with_key(const std::string& cipher, uint32_t bits) {
 
 std::string integrity_name(const std::string& integrity) {
     return integrity.empty() ? "no integrity" : "integrity " + integrity;
+}
+
+// Hashes accepted wherever the header names one (pbkdf2, AF splitter, digest).
+constexpr std::array<const char*, 3> kHashes = {"sha256", "sha384", "sha512"};
+constexpr const char* kHashesText = "sha256, sha384 or sha512";
+
+bool strong_hash(const std::string& hash) {
+    return std::find(kHashes.begin(), kHashes.end(), hash) != kHashes.end();
 }
 
 bool is_aead_cipher(const std::string& cipher) {
@@ -57,19 +70,20 @@ void check_segments(const HeaderFacts& f, const LuksParams& expected, Problems& 
         out.push_back("the volume uses cipher " + f.cipher + "; expected " + spec.cipher);
 }
 
+void check_pbkdf2(const std::string& where, const std::string& hash, uint32_t iterations, Problems& out) {
+    if (!strong_hash(hash))
+        out.push_back(where + "pbkdf2 with hash " + (hash.empty() ? "(none)" : hash) + "; expected " + kHashesText);
+    if (iterations < kMinPbkdf2Iterations)
+        out.push_back(where + "pbkdf2 with " + std::to_string(iterations) + " iterations; at least " +
+                      std::to_string(kMinPbkdf2Iterations) + " required");
+    if (iterations > kMaxPbkdf2Iterations)
+        out.push_back(where + "pbkdf2 with " + std::to_string(iterations) + " iterations; at most " +
+                      std::to_string(kMaxPbkdf2Iterations) + " allowed");
+}
+
 void check_kdf(const KeyslotFacts& k, Problems& out) {
     const std::string where = "keyslot " + k.id + ": ";
-    if (k.kdf == "pbkdf2") {
-        if (k.kdf_hash != "sha256" && k.kdf_hash != "sha512")
-            out.push_back(where + "pbkdf2 with hash " + k.kdf_hash + "; expected sha256 or sha512");
-        if (k.iterations < kMinPbkdf2Iterations)
-            out.push_back(where + "pbkdf2 with " + std::to_string(k.iterations) + " iterations; at least " +
-                          std::to_string(kMinPbkdf2Iterations) + " required");
-        if (k.iterations > kMaxPbkdf2Iterations)
-            out.push_back(where + "pbkdf2 with " + std::to_string(k.iterations) + " iterations; at most " +
-                          std::to_string(kMaxPbkdf2Iterations) + " allowed");
-        return;
-    }
+    if (k.kdf == "pbkdf2") return check_pbkdf2(where, k.kdf_hash, k.iterations, out);
     if (k.kdf != "argon2i" && k.kdf != "argon2id") {
         out.push_back(where + "KDF " + k.kdf + "; expected pbkdf2, argon2i or argon2id");
         return;
@@ -77,15 +91,50 @@ void check_kdf(const KeyslotFacts& k, Problems& out) {
     if (k.iterations < kMinArgon2Time || k.iterations > kMaxArgon2Time)
         out.push_back(where + k.kdf + " with time cost " + std::to_string(k.iterations) + "; expected " +
                       std::to_string(kMinArgon2Time) + " to " + std::to_string(kMaxArgon2Time));
-    if (k.memory_kb < kMinArgon2MemoryKb || k.memory_kb > kMaxArgon2MemoryKb)
+    const uint32_t ceiling = argon2_memory_ceiling_kb();
+    if (k.memory_kb < kMinArgon2MemoryKb || k.memory_kb > ceiling)
         out.push_back(where + k.kdf + " with memory " + std::to_string(k.memory_kb) + " KiB; expected " +
-                      std::to_string(kMinArgon2MemoryKb) + " to " + std::to_string(kMaxArgon2MemoryKb) + " KiB");
+                      std::to_string(kMinArgon2MemoryKb) + " to " + std::to_string(ceiling) +
+                      " KiB (at most 1 GiB or half of this machine's memory)");
     if (k.parallel < 1 || k.parallel > kMaxArgon2Parallel)
         out.push_back(where + k.kdf + " with " + std::to_string(k.parallel) + " threads; expected 1 to " +
                       std::to_string(kMaxArgon2Parallel));
 }
 
-void check_keyslot(const KeyslotFacts& k, const HeaderFacts& f, Problems& out) {
+// libcryptsetup encrypts a keyslot with the segment's cipher and key size
+// when the segment is usable for that (no integrity), otherwise with
+// aes-xts-plain64 and a 512-bit key.
+bool area_key_bits_allowed(uint32_t bits, const SegmentSpec& spec) {
+    if (bits == kKeyslotAreaKeyBits) return true;
+    return spec.integrity.empty() && spec.cipher == kKeyslotAreaCipher && bits == spec.key_bits && bits >= 256;
+}
+
+void check_area_cipher(const KeyslotFacts& k, const SegmentSpec& spec, Problems& out) {
+    const std::string where = "keyslot " + k.id + ": ";
+    if (k.area_type != "raw")
+        out.push_back(where + "area type \"" + k.area_type + "\"; expected \"raw\"");
+    const std::string expected_bits = std::to_string(kKeyslotAreaKeyBits) +
+                                      (area_key_bits_allowed(spec.key_bits, spec) && spec.key_bits != kKeyslotAreaKeyBits
+                                           ? " or " + std::to_string(spec.key_bits)
+                                           : std::string());
+    if (k.area_encryption != kKeyslotAreaCipher)
+        out.push_back(where + "area encryption " + (k.area_encryption.empty() ? "(none)" : k.area_encryption) +
+                      "; expected " + kKeyslotAreaCipher);
+    if (!area_key_bits_allowed(k.area_key_bits, spec))
+        out.push_back(where + "area key of " + std::to_string(k.area_key_bits) + " bits; expected " +
+                      expected_bits + " bits");
+}
+
+void check_af(const KeyslotFacts& k, Problems& out) {
+    const std::string where = "keyslot " + k.id + ": ";
+    if (k.af_type != "luks1") out.push_back(where + "af type \"" + k.af_type + "\"; expected \"luks1\"");
+    if (k.af_stripes != kAfStripes)
+        out.push_back(where + "af stripes " + std::to_string(k.af_stripes) + "; expected " + std::to_string(kAfStripes));
+    if (!strong_hash(k.af_hash))
+        out.push_back(where + "af hash " + (k.af_hash.empty() ? "(none)" : k.af_hash) + "; expected " + kHashesText);
+}
+
+void check_keyslot(const KeyslotFacts& k, const HeaderFacts& f, const SegmentSpec& spec, Problems& out) {
     const std::string where = "keyslot " + k.id + ": ";
     if (k.type != "luks2") out.push_back(where + "type \"" + k.type + "\"; expected \"luks2\"");
     uint64_t begin = 2 * f.metadata_size, end = begin + f.keyslots_size;
@@ -93,12 +142,8 @@ void check_keyslot(const KeyslotFacts& k, const HeaderFacts& f, Problems& out) {
         out.push_back(where + "area at byte " + std::to_string(k.area_offset) + " of size " +
                       std::to_string(k.area_size) + "; expected inside the keyslots area [" + std::to_string(begin) +
                       ", " + std::to_string(end) + ")");
-    if (k.area_encryption.find("null") != std::string::npos || k.area_encryption.empty())
-        out.push_back(where + "encrypted with " + (k.area_encryption.empty() ? "nothing" : k.area_encryption) +
-                      "; expected a real cipher");
-    if (k.area_key_bits < kMinKeyslotKeyBits)
-        out.push_back(where + std::to_string(k.area_key_bits) + "-bit area key; at least " +
-                      std::to_string(kMinKeyslotKeyBits) + " required");
+    check_area_cipher(k, spec, out);
+    check_af(k, out);
     check_kdf(k, out);
 }
 
@@ -106,8 +151,9 @@ bool overlaps(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size) {
     return a < b + b_size && b < a + a_size;
 }
 
-void check_keyslots(const HeaderFacts& f, Problems& out) {
-    for (const auto& k : f.keyslots) check_keyslot(k, f, out);
+void check_keyslots(const HeaderFacts& f, const LuksParams& expected, Problems& out) {
+    const SegmentSpec spec = segment_spec(expected);
+    for (const auto& k : f.keyslots) check_keyslot(k, f, spec, out);
     for (size_t i = 0; i < f.keyslots.size(); ++i) {
         const KeyslotFacts& a = f.keyslots[i];
         for (size_t j = i + 1; j < f.keyslots.size(); ++j) {
@@ -125,9 +171,7 @@ void check_keyslots(const HeaderFacts& f, Problems& out) {
 void check_digests(const HeaderFacts& f, Problems& out) {
     for (const auto& d : f.digests) {
         if (d.type != "pbkdf2") out.push_back("digest " + d.id + ": type " + d.type + "; expected pbkdf2");
-        else if (d.iterations < kMinPbkdf2Iterations)
-            out.push_back("digest " + d.id + ": pbkdf2 with " + std::to_string(d.iterations) +
-                          " iterations; at least " + std::to_string(kMinPbkdf2Iterations) + " required");
+        else check_pbkdf2("digest " + d.id + ": ", d.hash, d.iterations, out);
     }
 }
 
@@ -142,6 +186,13 @@ void check_tokens(const HeaderFacts& f, PolicyFindings& findings) {
 }
 
 }  // namespace
+
+uint32_t argon2_memory_ceiling_kb() {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page_size = ::sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page_size <= 0) return kMaxArgon2MemoryKb;
+    const uint64_t half_kb = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) / 1024 / 2;
+    return static_cast<uint32_t>(std::min<uint64_t>(kMaxArgon2MemoryKb, half_kb));
+}
 
 SegmentSpec segment_spec(const LuksParams& params) {
     switch (params.integrity) {
@@ -161,7 +212,7 @@ PolicyFindings check_header_policy(const HeaderFacts& f, const LuksParams& expec
     for (const auto& r : f.mandatory_requirements)
         out.push_back("the header requires \"" + r + "\"; expected no requirements");
     check_segments(f, expected, out);
-    check_keyslots(f, out);
+    check_keyslots(f, expected, out);
     if (f.keyslots.empty()) out.push_back("the header has no keyslots; expected at least 1");
     check_digests(f, out);
     check_tokens(f, findings);

@@ -34,9 +34,21 @@ inline constexpr uint32_t kMaxPbkdf2Iterations = 10'000'000;
 inline constexpr uint32_t kMinArgon2Time = 4;
 inline constexpr uint32_t kMaxArgon2Time = 100;
 inline constexpr uint32_t kMinArgon2MemoryKb = 32 * 1024;
-inline constexpr uint32_t kMaxArgon2MemoryKb = 4 * 1024 * 1024;
+// cryptsetup's default memory cost; it never writes more than half of RAM.
+inline constexpr uint32_t kMaxArgon2MemoryKb = 1024 * 1024;
 inline constexpr uint32_t kMaxArgon2Parallel = 64;
-inline constexpr uint32_t kMinKeyslotKeyBits = 256;
+
+// What libcryptsetup writes for a keyslot (cvfs's and cryptsetup's defaults
+// alike): the area encrypted with aes-xts-plain64 under a 512-bit key (the
+// volume's own key size when the segment is aes-xts-plain64 without
+// integrity), the luks1 anti-forensic splitter with 4000 stripes.
+inline constexpr const char* kKeyslotAreaCipher = "aes-xts-plain64";
+inline constexpr uint32_t kKeyslotAreaKeyBits = 512;
+inline constexpr uint32_t kAfStripes = 4000;
+
+// The argon2 memory ceiling on this machine: kMaxArgon2MemoryKb, or half of
+// the physical memory when that is less (opening must not exhaust the VM).
+uint32_t argon2_memory_ceiling_kb();
 
 struct PolicyFindings {
     std::vector<std::string> problems;  // each refuses the header
