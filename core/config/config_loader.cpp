@@ -8,6 +8,7 @@
 #include <map>
 
 #include "base/error.h"
+#include "config/file_trust.h"
 #include "config/toml_reader.h"
 
 namespace cvfs {
@@ -24,7 +25,7 @@ bool is_toml_file(const fs::directory_entry& entry) {
 
 // Where the `volume` key is written, for the duplicate-name message.
 SourceLocation name_location(const VolumeConfig& volume) {
-    toml::table root = config_detail::parse_toml_file(volume.file);
+    toml::table root = config_detail::parse_toml_file(volume.file, "volume file");
     return config_detail::TableReader(root, volume.file, "").where_value("volume");
 }
 
@@ -44,6 +45,7 @@ void load_volumes(const std::string& confdir, ConfigSet& set) {
     std::string dir = (fs::path(confdir) / "volumes").string();
     std::vector<std::string> files;
     try {
+        check_trusted_config_folder(dir, "volume folder");
         files = list_toml_files(dir);
     } catch (const Error& error) {
         set.problems.push_back(ConfigProblem{dir, error.what(), error.hint()});
@@ -90,6 +92,8 @@ ConfigSet load_config(const std::string& confdir) {
         throw Error(ErrorKind::Config, confdir + ": configuration folder not found",
                     "create it, or name the right configuration folder");
     }
+    // Who can write here can add a volume or a plugin: nothing in it is used.
+    check_trusted_config_folder(confdir, "configuration folder");
     ConfigSet set;
     set.global = parse_global_config(confdir, &set.problems);
     load_volumes(confdir, set);

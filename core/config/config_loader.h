@@ -39,7 +39,10 @@ struct ConfigSet {
 // Reads everything under `confdir`. A broken cvfs.toml is a problem and the
 // defaults apply; a broken volume or plugins.d file is a problem and is left
 // out; a second file using an existing volume name is a problem naming the
-// first. Throws cvfs::Error(Config) only when `confdir` is not a directory.
+// first. Every file and folder is used only when root alone can change it
+// (config/file_trust.h): a refused file or folder is a problem like a broken
+// one. Throws cvfs::Error(Config) when `confdir` is not a directory or others
+// than root can write it.
 ConfigSet load_config(const std::string& confdir);
 
 // Parses one volume file; `global` supplies defaults (timeout). Throws

@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "config/config_loader.h"
+#include "config/file_trust.h"
 #include "config/toml_reader.h"
 
 namespace cvfs {
@@ -39,7 +40,7 @@ std::vector<std::string> read_plugin_dirs(const TableReader& top) {
 }
 
 void read_global_file(const std::string& path, GlobalConfig& global) {
-    toml::table root = config_detail::parse_toml_file(path);
+    toml::table root = config_detail::parse_toml_file(path, "global configuration file");
     TableReader top(root, path, "");
     top.reject_unknown({"plugins", "paths", "defaults"});
     global.plugin_dirs = read_plugin_dirs(top);
@@ -72,6 +73,7 @@ void read_registrations(const std::string& confdir, GlobalConfig& global,
     std::string dir = (std::filesystem::path(confdir) / "plugins.d").string();
     std::vector<std::string> files;
     try {
+        check_trusted_config_folder(dir, "plugin registration folder");
         files = list_toml_files(dir);
     } catch (const Error& error) {
         report_or_throw(error, dir, problems);
@@ -96,7 +98,7 @@ void read_registrations(const std::string& confdir, GlobalConfig& global,
 }  // namespace
 
 PluginRegistration parse_plugin_registration(const std::string& path) {
-    toml::table root = config_detail::parse_toml_file(path);
+    toml::table root = config_detail::parse_toml_file(path, "plugin registration");
     TableReader top(root, path, "");
     top.reject_unknown({"name", "kind", "path"});
     PluginRegistration plugin;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "config/file_trust.h"
 
 namespace cvfs::config_detail {
 
@@ -106,17 +107,10 @@ void flatten_into(const TableReader& reader, const toml::table& table, const std
 
 }  // namespace
 
-toml::table parse_toml_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        int err = errno;
-        throw Error(ErrorKind::Config, path + ": cannot read the file: " + errno_text(err),
-                    "check that the file exists and root can read it");
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
+toml::table parse_toml_file(const std::string& path, const std::string& what) {
+    std::string text = read_trusted_config_file(path, what);
     try {
-        return toml::parse(text.str(), path);
+        return toml::parse(text, path);
     } catch (const toml::parse_error& error) {
         fail_at(location_in(path, error.source()), std::string(error.description()), "valid TOML",
                 "fix the syntax at that position");

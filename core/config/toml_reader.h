@@ -21,8 +21,9 @@
 namespace cvfs::config_detail {
 
 // Reads and parses a whole file; a syntax error becomes the parser's own
-// description at its position.
-toml::table parse_toml_file(const std::string& path);
+// description at its position. The file is read only when root alone can
+// change it (read_trusted_config_file); `what` names it in that refusal.
+toml::table parse_toml_file(const std::string& path, const std::string& what = "configuration file");
 
 // The place `region` starts in `file`.
 SourceLocation location_in(const std::string& file, const toml::source_region& region);

@@ -232,7 +232,7 @@ LuksParams read_luks(const TableReader& top, IntegrityMode integrity) {
 }  // namespace
 
 VolumeConfig parse_volume_file(const std::string& path, const GlobalConfig& global) {
-    toml::table root = config_detail::parse_toml_file(path);
+    toml::table root = config_detail::parse_toml_file(path, "volume file");
     TableReader top(root, path, "");
     top.reject_unknown({"volume", "dev", "auto_open", "makefs", "integrity", "timeout", "encrypt",
                         "device", "fs", "mount", "luks"});
