@@ -2,12 +2,16 @@
 #include "plugin/elf_symbol_version.h"
 
 #include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <bit>
+#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <vector>
+
+#include "cvfs/unique_fd.hpp"
 
 namespace cvfs {
 namespace {
@@ -39,11 +43,20 @@ private:
     std::vector<char> bytes_;
 };
 
-std::optional<ElfImage> read_image(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (bytes.size() > max_file_size) return std::nullopt;
+// Reads with pread from offset 0, so the descriptor's position does not matter.
+std::optional<ElfImage> read_image(int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+        static_cast<uint64_t>(st.st_size) > max_file_size)
+        return std::nullopt;
+    std::vector<char> bytes(static_cast<size_t>(st.st_size));
+    size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t got = ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return std::nullopt;
+        done += static_cast<size_t>(got);
+    }
     return ElfImage(std::move(bytes));
 }
 
@@ -102,7 +115,13 @@ std::string version_name(const ElfImage& image, const Elf64_Shdr& verdef, const 
 }  // namespace
 
 std::optional<std::string> elf_symbol_version(const std::string& path, const std::string& symbol) {
-    auto image = read_image(path);
+    cvfs::sdk::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (!fd.valid()) return std::nullopt;
+    return elf_symbol_version(fd.get(), symbol);
+}
+
+std::optional<std::string> elf_symbol_version(int fd, const std::string& symbol) {
+    auto image = read_image(fd);
     if (!image) return std::nullopt;
     const auto* header = image->at<Elf64_Ehdr>(0);
     if (!header || !is_native_elf64(*header)) return std::nullopt;

@@ -17,4 +17,8 @@ namespace cvfs {
 // order or does not define the symbol.
 std::optional<std::string> elf_symbol_version(const std::string& path, const std::string& symbol);
 
+// The same, read through an open descriptor (with pread, from offset 0): the
+// loader asks about the very file it checked and loads.
+std::optional<std::string> elf_symbol_version(int fd, const std::string& symbol);
+
 }  // namespace cvfs

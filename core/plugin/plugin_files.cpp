@@ -1,6 +1,7 @@
 // Finding plugin files and checking who may have written them.
 #include "plugin/plugin_files.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <regex>
 
 #include "base/error.h"
+#include "config/file_trust.h"
 
 namespace cvfs {
 namespace {
@@ -26,28 +28,38 @@ std::string quoted_list(const std::vector<std::string>& items) {
     return text.empty() ? "(no plugin folder configured)" : text;
 }
 
-// Why `st` (of `path`, a "file" or a "folder") may not be trusted, or "".
-std::string ownership_problem(const struct stat& st, const std::string& path, const char* what) {
-    if (st.st_uid != 0 && st.st_uid != ::geteuid())
-        return std::string("the plugin ") + what + " " + path + " is owned by uid " +
-               std::to_string(st.st_uid) + ", not by root";
-    if (st.st_mode & (S_IWGRP | S_IWOTH))
-        return std::string("the plugin ") + what + " " + path + " is writable by group or others";
-    return {};
+[[noreturn]] void refuse(const PluginLocation& location, const std::string& problem,
+                         const std::string& hint = {}) {
+    throw Error(ErrorKind::Plugin,
+                location.where + ": " + kind_label(location.kind) + " '" + location.name + "' (" +
+                    location.path + ") refused: " + problem,
+                hint);
 }
 
-void check_one(const PluginLocation& location, const std::string& path, const char* what) {
+// `what` ("the plugin file /x") is the subject of the sentence.
+void check_status(const PluginLocation& location, const struct stat& st, const std::string& what,
+                  const std::string& path) {
+    std::string reason = untrusted_reason(st);
+    if (!reason.empty()) refuse(location, what + " " + reason, trust_fix(path, st));
+}
+
+void check_folder(const PluginLocation& location, const std::string& dir) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0)
-        throw Error(ErrorKind::Plugin,
-                    location.where + ": " + kind_label(location.kind) + " '" + location.name +
-                        "': cannot inspect " + path + ": " + errno_text(errno));
-    std::string problem = ownership_problem(st, path, what);
-    if (!problem.empty())
-        throw Error(ErrorKind::Plugin,
-                    location.where + ": " + kind_label(location.kind) + " '" + location.name +
-                        "' (" + location.path + ") refused: " + problem,
-                    "make it owned by root and writable only by root (chown root:root; chmod go-w)");
+    if (::stat(dir.c_str(), &st) != 0)
+        throw Error(ErrorKind::Plugin, location.where + ": " + kind_label(location.kind) + " '" +
+                                           location.name + "': cannot inspect " + dir + ": " +
+                                           errno_text(errno));
+    check_status(location, st, "the plugin folder " + dir, dir);
+}
+
+// Every folder from the one holding `real` (the file actually opened) up to
+// `top` (the plugin folder, resolved), or up to / when a symlink led outside
+// it: whoever can write any of them could swap the file.
+void check_folders_up(const PluginLocation& location, const fs::path& real, const fs::path& top) {
+    for (fs::path dir = real.parent_path();; dir = dir.parent_path()) {
+        check_folder(location, dir.string());
+        if (dir == top || dir == dir.root_path() || dir.empty()) return;
+    }
 }
 
 }  // namespace
@@ -142,10 +154,27 @@ std::vector<PluginLocation> list_plugin_files(const GlobalConfig& global) {
     return found;
 }
 
-void check_plugin_permissions(const PluginLocation& location) {
-    fs::path path(location.path);
-    check_one(location, path.parent_path().empty() ? "." : path.parent_path().string(), "folder");
-    check_one(location, location.path, "file");
+sdk::UniqueFd open_checked_plugin(const PluginLocation& location) {
+    fs::path named(location.path);
+    const std::string folder = named.parent_path().empty() ? "." : named.parent_path().string();
+    check_folder(location, folder);
+    sdk::UniqueFd fd(::open(location.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    if (!fd.valid())
+        throw Error(ErrorKind::Plugin, location.where + ": " + kind_label(location.kind) + " '" +
+                                           location.name + "': cannot open " + location.path + ": " +
+                                           errno_text(errno));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) refuse(location, "cannot inspect the opened file: " + errno_text(errno));
+    const std::string real = opened_path(fd.get());
+    if (real.empty()) refuse(location, "cannot tell which file was opened (is /proc mounted?)", "mount /proc");
+    const std::string file = real == location.path ? location.path : real + " (where " + location.path + " leads)";
+    if (!S_ISREG(st.st_mode)) refuse(location, "the plugin file " + file + " is not a regular file");
+    check_status(location, st, "the plugin file " + file, real);
+    std::error_code ec;
+    fs::path top = fs::canonical(folder, ec);
+    if (ec) refuse(location, "cannot resolve the plugin folder " + folder + ": " + ec.message());
+    check_folders_up(location, fs::path(real), top);
+    return fd;
 }
 
 }  // namespace cvfs

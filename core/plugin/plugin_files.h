@@ -4,7 +4,7 @@
 // key, device or fs by kind) in the first of GlobalConfig.plugin_dirs that has
 // it, else the path a plugins.d file registered for that name and kind. Names
 // are checked before they become part of a path, and a file is only used when
-// it and its folder belong to root (or to us) and nobody else can write them.
+// it and its folders belong to root (or to us) and nobody else can write them.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,7 @@
 
 #include "config/volume_config.h"
 #include "cvfs/plugin.h"
+#include "cvfs/unique_fd.hpp"
 
 namespace cvfs {
 
@@ -55,8 +56,13 @@ PluginLocation locate_plugin(const GlobalConfig& global, PluginKind kind, const 
 // plugins.d registration, in search order, without loading anything.
 std::vector<PluginLocation> list_plugin_files(const GlobalConfig& global);
 
-// Throws cvfs::Error(Plugin) unless the file and its folder are owned by root
-// or by the effective user and are not writable by group or others.
-void check_plugin_permissions(const PluginLocation& location);
+// Opens the file of `location` once and checks what was opened, so nothing
+// can swap it between the check and the load: the descriptor's file must be
+// a regular file owned by root (or the effective user) and not writable by
+// group or others, and so must every folder from the file's real one up to
+// the plugin folder (up to / when a symlink leads outside it). Throws
+// cvfs::Error(Plugin) naming the file or folder, with the chown/chmod that
+// fixes it. Load the returned descriptor, never the path again.
+sdk::UniqueFd open_checked_plugin(const PluginLocation& location);
 
 }  // namespace cvfs

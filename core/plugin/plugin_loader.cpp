@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "base/error.h"
@@ -36,33 +37,55 @@ std::string host_abi() {
     return std::to_string(CVFS_PLUGIN_ABI_MAJOR) + "." + std::to_string(CVFS_PLUGIN_ABI_MINOR);
 }
 
-// Boost.DLL's message wraps dlerror(): keep only dlerror's text.
-std::string dlerror_part(const std::string& what) {
+// Boost.DLL's message wraps dlerror(): keep only dlerror's text, naming the
+// plugin's own path where dlerror names the descriptor's /proc path.
+std::string dlerror_part(const std::string& what, const std::string& proc_path, const std::string& path) {
     const std::string marker = "(dlerror system message: ";
     auto start = what.find(marker);
     auto end = what.rfind(')');
-    if (start == std::string::npos || end == std::string::npos || end < start) return what;
-    start += marker.size();
-    return what.substr(start, end - start);
+    std::string text = what;
+    if (start != std::string::npos && end != std::string::npos && end >= start) {
+        start += marker.size();
+        text = what.substr(start, end - start);
+    }
+    for (auto at = text.find(proc_path); at != std::string::npos; at = text.find(proc_path, at + path.size()))
+        text.replace(at, proc_path.size(), path);
+    return text;
 }
 
-// Libraries stay loaded for the life of the process (RTLD_NODELETE as well):
-// plugins hand out pointers to static data that must never dangle.
-void* open_library(const PluginLocation& location) {
-    static auto* libraries = new std::vector<std::unique_ptr<dll::shared_library>>;
+std::function<void(const PluginLocation&)>& after_check_hook() {
+    static std::function<void(const PluginLocation&)> hook;
+    return hook;
+}
+
+// A loaded library and the descriptor it was loaded through.
+struct LoadedLibrary {
+    sdk::UniqueFd fd;
+    std::unique_ptr<dll::shared_library> library;
+};
+
+// Loads the checked file through its descriptor (/proc/self/fd/N), never by
+// its path again. Libraries stay loaded for the life of the process
+// (RTLD_NODELETE as well): plugins hand out pointers to static data that must
+// never dangle. Their descriptors stay open too: the dynamic loader knows a
+// library by the name it was opened with, and a reused /proc/self/fd/N would
+// be taken for the library already loaded under that name.
+void* open_library(const PluginLocation& location, sdk::UniqueFd fd) {
+    static auto* libraries = new std::vector<LoadedLibrary>;
     static std::mutex mutex;
     const auto mode = dll::load_mode::rtld_now | dll::load_mode::rtld_local |
                       static_cast<dll::load_mode::type>(RTLD_NODELETE);
+    const std::string proc_path = plugin_proc_path(fd.get());
     std::unique_ptr<dll::shared_library> library;
     try {
-        library = std::make_unique<dll::shared_library>(location.path, mode);
+        library = std::make_unique<dll::shared_library>(proc_path, mode);
     } catch (const std::exception& e) {
-        refuse(location, "cannot load it: " + dlerror_part(e.what()),
+        refuse(location, "cannot load it: " + dlerror_part(e.what(), proc_path, location.path),
                "check its dependencies with ldd " + location.path);
     }
     void* handle = library->native();
     std::lock_guard lock(mutex);
-    libraries->push_back(std::move(library));
+    libraries->push_back({std::move(fd), std::move(library)});
     return handle;
 }
 
@@ -74,8 +97,8 @@ void* open_library(const PluginLocation& location) {
 }
 
 // The entry is there, but not under CVFS_PLUGIN_1: say what it is bound to.
-[[noreturn]] void refuse_entry_version(const PluginLocation& location) {
-    auto node = elf_symbol_version(location.path, CVFS_PLUGIN_ENTRY_SYMBOL);
+[[noreturn]] void refuse_entry_version(const PluginLocation& location, int fd) {
+    auto node = elf_symbol_version(fd, CVFS_PLUGIN_ENTRY_SYMBOL);
     if (node && node->empty()) refuse_unversioned(location);
     refuse(location,
            "its entry function " CVFS_PLUGIN_ENTRY_SYMBOL " is bound to " +
@@ -85,10 +108,10 @@ void* open_library(const PluginLocation& location) {
            "install a version of the plugin built for this cvfs");
 }
 
-cvfs_plugin_entry_fn find_entry(const PluginLocation& location, void* handle) {
+cvfs_plugin_entry_fn find_entry(const PluginLocation& location, void* handle, int fd) {
     void* entry = ::dlvsym(handle, CVFS_PLUGIN_ENTRY_SYMBOL, CVFS_PLUGIN_VERSION_NODE);
     if (!entry) {
-        if (::dlsym(handle, CVFS_PLUGIN_ENTRY_SYMBOL)) refuse_entry_version(location);
+        if (::dlsym(handle, CVFS_PLUGIN_ENTRY_SYMBOL)) refuse_entry_version(location, fd);
         refuse(location,
                "it has no entry function " CVFS_PLUGIN_ENTRY_SYMBOL "@" CVFS_PLUGIN_VERSION_NODE
                ": it is not a cvfs plugin, or was built without the cvfs SDK",
@@ -180,6 +203,12 @@ Ops copy_ops(const void* ops) {
 
 }  // namespace
 
+std::string plugin_proc_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+void set_plugin_after_check_hook_for_tests(std::function<void(const PluginLocation&)> hook) {
+    after_check_hook() = std::move(hook);
+}
+
 LoadedPlugin::LoadedPlugin(PluginInfo info, const cvfs_plugin_descriptor& descriptor,
                            const void* ops)
     : info_(std::move(info)), descriptor_(descriptor) {
@@ -214,9 +243,11 @@ void LoadedPlugin::init(const std::string& where) {
 }
 
 std::unique_ptr<LoadedPlugin> load_plugin(const PluginLocation& location) {
-    check_plugin_permissions(location);
-    void* handle = open_library(location);
-    cvfs_plugin_entry_fn entry = find_entry(location, handle);
+    sdk::UniqueFd fd = open_checked_plugin(location);
+    if (after_check_hook()) after_check_hook()(location);
+    const int checked = fd.get();  // stays open with the library
+    void* handle = open_library(location, std::move(fd));
+    cvfs_plugin_entry_fn entry = find_entry(location, handle, checked);
     const cvfs_plugin_descriptor* raw;
     {
         CurrentPluginScope scope(location.name);

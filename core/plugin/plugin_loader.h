@@ -1,7 +1,10 @@
 // Loading one plugin file and checking that it keeps the ABI v1 contract.
 //
-// load_plugin() opens the file with RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE (a
-// missing symbol fails here, not in the middle of an open), resolves
+// load_plugin() opens the file once and checks the opened file and its folders
+// (open_checked_plugin), then loads that same file through /proc/self/fd/N
+// with RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE (a missing symbol fails here, not
+// in the middle of an open): a file swapped after the check is never the one
+// whose constructors run as root. It then resolves
 // cvfs_plugin_entry_v1 under the version node CVFS_PLUGIN_1, checks the
 // descriptor (magic, size, ABI major, kind, name, mandatory operations),
 // copies descriptor and operations into host-sized structs, and calls init.
@@ -11,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -71,5 +75,12 @@ private:
 
 // Checks permissions, loads, checks and initialises the plugin at `location`.
 std::unique_ptr<LoadedPlugin> load_plugin(const PluginLocation& location);
+
+// The name a checked descriptor is loaded by: "/proc/self/fd/<fd>".
+std::string plugin_proc_path(int fd);
+
+// Tests only: `hook` runs after the plugin file was opened and checked and
+// before it is loaded, where an attacker would swap the file. Empty: none.
+void set_plugin_after_check_hook_for_tests(std::function<void(const PluginLocation&)> hook);
 
 }  // namespace cvfs

@@ -1,5 +1,6 @@
 // The plugin loader: finding files, the permission rules, and every refusal
 // of a plugin that breaks the ABI, each with a message that says which.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,7 +9,9 @@
 #include <filesystem>
 
 #include "base/error.h"
+#include "cvfs/unique_fd.hpp"
 #include "plugin/elf_symbol_version.h"
+#include "plugin/plugin_loader.h"
 #include "plugin/plugin_registry.h"
 #include "plugin_test_support.h"
 
@@ -206,6 +209,78 @@ TEST_CASE("a plugin file owned by another user is refused (needs root to chown)"
     PluginRegistry registry(dir.global());
     CHECK_THROWS_WITH(registry.key_provider(plugin_ref("fixture-good")),
                       Contains("the plugin file " + file + " is owned by uid 4242, not by root"));
+}
+
+TEST_CASE("a symlink in the plugin folder to a file in a writable folder is refused") {
+    TempDir plugins, writable;
+    ::chmod(plugins.path.c_str(), 0755);
+    std::string target = writable.copy("key-fixture-good.so");
+    ::chmod(writable.path.c_str(), 0777);
+    std::filesystem::create_symlink(target, plugins.path + "/key-fixture-good.so");
+    PluginRegistry registry(plugins.global());
+    try {
+        registry.key_provider(plugin_ref("fixture-good"));
+        FAIL("loaded a plugin whose real folder anyone can write");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::Plugin);
+        CHECK_THAT(e.what(), Contains("the plugin folder " + writable.path +
+                                      " is writable by group or others (mode 0777)"));
+        CHECK(e.hint() == "run `chmod go-w " + writable.path + "`");
+    }
+}
+
+TEST_CASE("a symlink to a plugin in a folder writable by others below the plugin folder is refused") {
+    TempDir dir;
+    ::chmod(dir.path.c_str(), 0755);
+    std::filesystem::create_directory(dir.path + "/real");
+    std::string target = dir.path + "/real/key-fixture-good.so";
+    std::filesystem::copy_file(fixture_path("key-fixture-good.so"), target);
+    std::filesystem::create_symlink(target, dir.path + "/key-fixture-good.so");
+    ::chmod((dir.path + "/real").c_str(), 0775);
+    PluginRegistry refused(dir.global());
+    CHECK_THROWS_WITH(refused.key_provider(plugin_ref("fixture-good")),
+                      Contains("the plugin folder " + dir.path + "/real is writable by group or others"));
+    ::chmod((dir.path + "/real").c_str(), 0755);
+    PluginRegistry accepted(dir.global());
+    CHECK(accepted.key_provider(plugin_ref("fixture-good")).info().name == "fixture-good");
+}
+
+TEST_CASE("a plugin file swapped after its check is not what gets loaded") {
+    TempDir dir;
+    ::chmod(dir.path.c_str(), 0755);
+    std::string checked = dir.copy("key-fixture-good.so");
+    std::string other = dir.copy("key-fixture-minor7.so");
+    bool swapped = false;
+    set_plugin_after_check_hook_for_tests([&](const PluginLocation& location) {
+        CHECK(location.path == checked);
+        std::filesystem::rename(other, checked);  // what an attacker would do between check and load
+        swapped = true;
+    });
+    PluginRegistry registry(dir.global());
+    std::string loaded_name, loaded_version, error;
+    try {
+        KeyProvider provider = registry.key_provider(plugin_ref("fixture-good"));
+        loaded_name = provider.info().name;
+        loaded_version = provider.info().version;
+    } catch (const Error& e) {
+        error = e.what();
+    }
+    set_plugin_after_check_hook_for_tests({});
+    REQUIRE(swapped);
+    INFO(error);
+    // By path, the loader would now load fixture-minor7 and refuse its name.
+    CHECK(loaded_name == "fixture-good");
+    CHECK(loaded_version == "1.2.3");
+}
+
+TEST_CASE("the loader loads through /proc/self/fd and reads the version node from the same descriptor") {
+    CHECK(plugin_proc_path(7) == "/proc/self/fd/7");
+    TempDir dir;
+    std::string copy = dir.copy("key-fixture-node2.so");
+    cvfs::sdk::UniqueFd fd(::open(copy.c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(fd.valid());
+    std::filesystem::remove(copy);  // only the descriptor knows the file now
+    CHECK(elf_symbol_version(fd.get(), "cvfs_plugin_entry_v1") == "CVFS_PLUGIN_2");
 }
 
 TEST_CASE("discover lists every plugin file, loaded or with its error") {
