@@ -22,8 +22,9 @@ Verdict refuse(Verdict v, grpc::StatusCode code, const std::string& reason) {
 std::string tdx_measurements(const TdxClaims& c) {
     std::string m = "mrtd=" + to_hex(c.mr_td);
     for (size_t i = 0; i < 4; ++i) m += " rtmr" + std::to_string(i) + "=" + to_hex(c.rtmr[i]);
-    return m + " td_attributes=" + to_hex(c.td_attributes) + " xfam=" + to_hex(c.xfam) + " tcb=\"" +
-           c.tcb_status + "\"";
+    m += " td_attributes=" + to_hex(c.td_attributes) + " xfam=" + to_hex(c.xfam);
+    if (!c.mr_servicetd.empty()) m += " mr_servicetd=" + to_hex(c.mr_servicetd);
+    return m + " quote=v" + std::to_string(c.quote_version) + " tcb=\"" + c.tcb_status + "\"";
 }
 
 std::string tpm_measurements(const TpmClaims& c) {
@@ -33,17 +34,16 @@ std::string tpm_measurements(const TpmClaims& c) {
 }
 
 // The quote in the Intel extension: the quote alone, or the quote followed by
-// the key hash (cczoo's layout), which must then be this key's hash.
+// the key hash (cczoo's layout), which must then be this key's hash. Other
+// bytes after the quote (the zeros of a quote buffer) are ignored, as Intel's
+// verifier does; a shorter extension than the quote declares is refused.
 std::span<const uint8_t> tdx_quote_of(const Bytes& ext, const Sha256& binding) {
     size_t length = tdx_quote_length(ext);
-    if (ext.size() == length + binding.size()) {
-        if (!std::equal(binding.begin(), binding.end(), ext.end() - binding.size()))
-            refused("the key hash after the quote is not the hash of this TLS key");
-    } else if (ext.size() != length) {
-        malformed("the RA-TLS extension holds " + std::to_string(ext.size()) +
-                  " bytes for a quote of " + std::to_string(length) +
-                  " (truncated or oversized quote)");
-    }
+    auto after = std::span(ext).subspan(length);
+    bool zeros = std::all_of(after.begin(), after.end(), [](uint8_t b) { return b == 0; });
+    if (after.size() == binding.size() && !zeros &&
+        !std::equal(binding.begin(), binding.end(), after.begin()))
+        refused("the key hash after the quote is not the hash of this TLS key");
     return std::span(ext).first(length);
 }
 

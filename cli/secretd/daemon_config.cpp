@@ -9,6 +9,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "evidence_error.h"
+#include "tdx_collateral.h"
+
 namespace cvfs::secretd {
 namespace {
 
@@ -54,6 +57,26 @@ struct Reader {
         text << in.rdbuf();
         return text.str();
     }
+    // A list of TCB statuses, by Intel's names.
+    std::vector<std::string> tcb_statuses(const toml::node& node, const std::string& where) const {
+        static const std::vector<std::string> known = {
+            "UpToDate",  "SWHardeningNeeded",           "ConfigurationNeeded",
+            "ConfigurationAndSWHardeningNeeded",         "OutOfDate",
+            "OutOfDateConfigurationNeeded",              "Revoked"};
+        if (!node.is_array())
+            fail(&node, "'accept_tcb_status' in " + where + " must be an array of TCB statuses");
+        std::vector<std::string> statuses;
+        for (const toml::node& item : *node.as_array()) {
+            auto status = item.value<std::string>();
+            if (!status || std::find(known.begin(), known.end(), *status) == known.end())
+                fail(&item,
+                     "'accept_tcb_status' values are Intel's TCB statuses: UpToDate, "
+                     "SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, "
+                     "OutOfDate, OutOfDateConfigurationNeeded or Revoked");
+            statuses.push_back(*status);
+        }
+        return statuses;
+    }
     std::vector<ratls::Bytes> hex_list(const toml::table& table, const char* key,
                                        size_t size) const {
         std::vector<ratls::Bytes> values;
@@ -75,11 +98,13 @@ struct Reader {
 
 std::string lower_hex(const ratls::Bytes& bytes) { return ratls::to_hex(bytes); }
 
-ReleasePolicy read_policy(const Reader& r, const toml::table& table, const std::string& id) {
+ReleasePolicy read_policy(const Reader& r, const toml::table& table, const std::string& id,
+                          const std::vector<std::string>& default_tcb_status) {
     std::string name = "[policy.\"" + id + "\"]";
     r.allow_only(table,
                  {"tdx_mrtd", "tdx_rtmr0", "tdx_rtmr1", "tdx_rtmr2", "tdx_rtmr3",
-                  "tdx_td_attributes", "tdx_xfam", "tpm_ak", "tpm_pcrs"},
+                  "tdx_td_attributes", "tdx_xfam", "tdx_mr_servicetd", "accept_tcb_status",
+                  "tpm_ak", "tpm_pcrs"},
                  name);
     ReleasePolicy p;
     p.tdx_mrtd = r.hex_list(table, "tdx_mrtd", 48);
@@ -87,6 +112,10 @@ ReleasePolicy read_policy(const Reader& r, const toml::table& table, const std::
         p.tdx_rtmr[i] = r.hex_list(table, ("tdx_rtmr" + std::to_string(i)).c_str(), 48);
     p.tdx_td_attributes = r.hex_list(table, "tdx_td_attributes", 8);
     p.tdx_xfam = r.hex_list(table, "tdx_xfam", 8);
+    p.tdx_mr_servicetd = r.hex_list(table, "tdx_mr_servicetd", 48);
+    p.accept_tcb_status = default_tcb_status;
+    if (const toml::node* node = table.get("accept_tcb_status"))
+        p.accept_tcb_status = r.tcb_statuses(*node, name);
     for (const auto& ak : r.hex_list(table, "tpm_ak", 32)) p.tpm_ak.push_back(lower_hex(ak));
     if (const toml::node* node = table.get("tpm_pcrs")) {
         const toml::table* pcrs = node->as_table();
@@ -122,27 +151,8 @@ void read_collateral(const Reader& r, const toml::table& tdx, DaemonConfig& c) {
         r.fail(&tdx,
                "[tdx] tcb_info and qe_identity need tcb_signing_cert (the certificate chain they "
                "are signed with)");
-    if (const toml::node* node = tdx.get("accept_tcb_status")) {
-        static const std::vector<std::string> known = {"UpToDate",
-                                                       "SWHardeningNeeded",
-                                                       "ConfigurationNeeded",
-                                                       "ConfigurationAndSWHardeningNeeded",
-                                                       "OutOfDate",
-                                                       "OutOfDateConfigurationNeeded"};
-        if (!node->is_array())
-            r.fail(node, "'accept_tcb_status' in [tdx] must be an array of TCB statuses");
-        c.tdx.accepted_tcb_status.clear();
-        for (const toml::node& item : *node->as_array()) {
-            auto status = item.value<std::string>();
-            if (!status || std::find(known.begin(), known.end(), *status) == known.end())
-                r.fail(
-                    &item,
-                    "'accept_tcb_status' values are UpToDate, SWHardeningNeeded, "
-                    "ConfigurationNeeded, "
-                    "ConfigurationAndSWHardeningNeeded, OutOfDate or OutOfDateConfigurationNeeded");
-            c.tdx.accepted_tcb_status.push_back(*status);
-        }
-    }
+    if (const toml::node* node = tdx.get("accept_tcb_status"))
+        c.tdx.accepted_tcb_status = r.tcb_statuses(*node, "[tdx]");
 }
 
 }  // namespace
@@ -181,13 +191,23 @@ DaemonConfig load_daemon_config(const std::string& path) {
                 auto name = item.value<std::string>();
                 if (!name) r.fail(&item, "'crls' in [tdx] must be an array of file names");
                 fs::path p(*name);
-                c.tdx.crl_pems.push_back(
-                    r.read_text((p.is_absolute() ? p : r.folder / p).string(), "crls"));
+                std::string file = (p.is_absolute() ? p : r.folder / p).string();
+                c.tdx.crl_pems.push_back(r.read_text(file, "crls"));
+                try {
+                    ratls::count_crls(c.tdx.crl_pems.back(), "the CRL file " + file);
+                } catch (const ratls::EvidenceError& e) {
+                    r.fail(&item, std::string(e.what()) +
+                                      "; give Intel's CRL as served (DER) or in PEM");
+                }
             }
         }
     }
     if (const toml::node* node = root.get("tdx"); node && node->is_table())
         read_collateral(r, *node->as_table(), c);
+    // The verifier refuses no status itself: each policy accepts its own,
+    // by default those of [tdx].
+    std::vector<std::string> default_tcb_status = std::move(c.tdx.accepted_tcb_status);
+    c.tdx.accepted_tcb_status.clear();
     if (const toml::node* node = root.get("policy")) {
         const toml::table* policies = node->as_table();
         if (!policies) r.fail(node, "'policy' must hold tables: [policy.\"<app id>\"]");
@@ -195,7 +215,7 @@ DaemonConfig load_daemon_config(const std::string& path) {
             if (!table.is_table())
                 r.fail(&table, "policy." + std::string(id.str()) + " must be a table");
             c.policies[std::string(id.str())] =
-                read_policy(r, *table.as_table(), std::string(id.str()));
+                read_policy(r, *table.as_table(), std::string(id.str()), default_tcb_status);
         }
     }
     return c;

@@ -7,13 +7,14 @@
 //   audit_log = "/var/log/cvfs-secretd/audit.log"   optional; default: standard error
 //   [tdx]
 //   root_ca = "/etc/cvfs/secretd/intel-sgx-root-ca.pem"   root of PCK chains
-//   crls = ["/etc/cvfs/secretd/pck-platform.crl.pem"]     optional
+//   crls = ["pck-platform.crl", "root.crl"]              optional, DER or PEM
 //   tcb_info = "tdx-tcb-info.json"                        optional collateral:
 //   qe_identity = "tdx-qe-identity.json"                  signed JSON from Intel's
 //   tcb_signing_cert = "tcb-signing-chain.pem"            service, and its signer
-//   accept_tcb_status = ["UpToDate"]                      default
+//   accept_tcb_status = ["UpToDate"]                      default of the policies
 //   [policy."luksKey"]                              one per app id, release_policy.h
 //   tdx_mrtd = ["<96 hex>"]
+//   accept_tcb_status = ["UpToDate", "SWHardeningNeeded"]   optional, Intel's names
 //   tpm_ak = ["<64 hex>"]
 //   tpm_pcrs = { "7" = "<64 hex>" }
 //

@@ -17,6 +17,16 @@ std::string mismatch(const char* field, const std::vector<Bytes>& allowed, const
     return std::string(field) + " " + ratls::to_hex(value) + " is not allowed";
 }
 
+// Empty when the TCB was not rated or its status is one the policy accepts.
+std::string tcb_refusal(const ReleasePolicy& policy, const ratls::TdxClaims& claims) {
+    if (claims.tcb_status == "not evaluated") return {};
+    const auto& accepted = policy.accept_tcb_status;
+    if (std::find(accepted.begin(), accepted.end(), claims.tcb_status) != accepted.end()) return {};
+    std::string list;
+    for (const auto& s : accepted) list += (list.empty() ? "" : ", ") + s;
+    return "TCB status " + claims.tcb_status + " is not accepted (accept_tcb_status: " + list + ")";
+}
+
 }  // namespace
 
 std::string refusal(const ReleasePolicy& policy, const ratls::TdxClaims& claims) {
@@ -33,7 +43,16 @@ std::string refusal(const ReleasePolicy& policy, const ratls::TdxClaims& claims)
                !why.empty()) {
         return why;
     }
-    return mismatch("tdx_xfam", policy.tdx_xfam, claims.xfam, false);
+    if (auto why = mismatch("tdx_xfam", policy.tdx_xfam, claims.xfam, false); !why.empty())
+        return why;
+    if (!policy.tdx_mr_servicetd.empty() && claims.mr_servicetd.empty())
+        return "the policy names tdx_mr_servicetd, and this quote (v" +
+               std::to_string(claims.quote_version) + ", no TDX 1.5 body) has none";
+    if (auto why = mismatch("tdx_mr_servicetd", policy.tdx_mr_servicetd, claims.mr_servicetd,
+                            false);
+        !why.empty())
+        return why;
+    return tcb_refusal(policy, claims);
 }
 
 std::string refusal(const ReleasePolicy& policy, const ratls::TpmClaims& claims) {

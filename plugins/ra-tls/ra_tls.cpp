@@ -18,6 +18,7 @@
 #include "evidence_error.h"
 #include "secret_client.h"
 #include "settings.h"
+#include "tdx_quote.h"
 #include "tdx_quote_source.h"
 #include "tpm_evidence.h"
 
@@ -53,6 +54,8 @@ Bytes tdx_evidence(const Settings& s, const Sha256& binding) {
     Bytes quote = s.tdx_quote_command.empty()
                       ? tdx_quote_from_configfs(s.tdx_report_dir, report_data)
                       : tdx_quote_from_command(s.tdx_quote_command, report_data);
+    // Quote buffers are sized for the largest quote: embed only the quote.
+    quote.resize(tdx_quote_length(quote));
     if (!s.tdx_layout_b01) quote.insert(quote.end(), binding.begin(), binding.end());
     return quote;
 }

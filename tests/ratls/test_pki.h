@@ -80,6 +80,7 @@ struct CollateralOptions {
     uint32_t level1_sgx_svn = 5;  // the first (best) level needs this
     std::string level1_status = "UpToDate";
     std::string level2_status = "OutOfDate";  // reached by any platform
+    std::string module_status = "UpToDate";   // of the module identity TDX_03
     std::string fmspc = kTestFmspc;
     std::string qe_mrsigner_hex = std::string(64, '1');
     long next_update_from_now = 30 * 86400;

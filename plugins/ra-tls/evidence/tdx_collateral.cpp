@@ -13,6 +13,7 @@
 #include "certificate.h"
 #include "evidence_error.h"
 #include "json_value.h"
+#include "tcb_rating.h"
 
 namespace cvfs::ratls {
 namespace {
@@ -178,11 +179,11 @@ std::string qe_identity_status(const TdxTrust& trust, std::span<const uint8_t> q
                           .integer(where);
         if (isvsvn >= svn) return level.need("tcbStatus", Kind::string, where).text;
     }
-    return "OutOfDate";
+    return "Revoked";  // Intel's status for a QE below every level
 }
 
-std::string tcb_info_status(const TdxTrust& trust, const PckTcb& pck,
-                            std::span<const uint8_t> quote, std::time_t now) {
+std::string tcb_info_status(const TdxTrust& trust, const PckTcb& pck, const TdxClaims& quote,
+                            std::time_t now) {
     const std::string where = "TCB info";
     Signed s = signed_body(trust.tcb_info_json, "tcbInfo", trust, now, where);
     const JsonValue& info = *s.body;
@@ -191,31 +192,7 @@ std::string tcb_info_status(const TdxTrust& trust, const PckTcb& pck,
     for (char& c : fmspc) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (fmspc != pck.fmspc)
         refused(where + ": for FMSPC " + fmspc + ", the platform's is " + pck.fmspc);
-    const JsonValue& module = info.need("tdxModule", Kind::object, where);
-    Bytes mrsigner_seam(quote.begin() + 112, quote.begin() + 160),
-        seam_attributes(quote.begin() + 160, quote.begin() + 168);
-    if (hex_field(module, "mrsigner", 48, where) != mrsigner_seam ||
-        !masked_equal(seam_attributes, hex_field(module, "attributes", 8, where),
-                      hex_field(module, "attributesMask", 8, where)))
-        refused(
-            where +
-            ": the TDX module is not the one the TCB info describes (mrsigner_seam or attributes)");
-    std::span<const uint8_t> tee_tcb_svn = quote.subspan(48, 16);
-    for (const JsonValue& level : info.need("tcbLevels", Kind::array, where).items) {
-        const JsonValue& tcb = level.need("tcb", Kind::object, where);
-        const auto& sgx = tcb.need("sgxtcbcomponents", Kind::array, where).items;
-        const auto& tdx = tcb.need("tdxtcbcomponents", Kind::array, where).items;
-        if (sgx.size() != 16 || tdx.size() != 16)
-            malformed(where + ": a TCB level without 16 SGX and 16 TDX components");
-        bool reached = pck.pcesvn >= tcb.need("pcesvn", Kind::number, where).integer(where);
-        for (size_t i = 0; i < 16 && reached; ++i) {
-            reached =
-                pck.sgx_components[i] >= sgx[i].need("svn", Kind::number, where).integer(where) &&
-                tee_tcb_svn[i] >= tdx[i].need("svn", Kind::number, where).integer(where);
-        }
-        if (reached) return level.need("tcbStatus", Kind::string, where).text;
-    }
-    return "OutOfDate";
+    return rate_tcb_info(info, pck, quote);
 }
 
 }  // namespace cvfs::ratls

@@ -1,4 +1,4 @@
-// Verifying a TDX quote v4 with OpenSSL only (see tdx_quote.h).
+// Verifying TDX quotes v4 and v5 with OpenSSL only (see tdx_quote.h).
 #include "tdx_quote.h"
 
 #include <openssl/bio.h>
@@ -23,6 +23,8 @@ namespace {
 
 constexpr size_t kHeaderSize = 48;
 constexpr size_t kQeReportSize = 384;
+constexpr size_t kTdx10BodySize = 584;
+constexpr size_t kTdx15BodySize = 648;
 constexpr uint8_t kIntelQeVendor[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
                                         0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
 
@@ -53,36 +55,85 @@ private:
     size_t at_ = 0;
 };
 
-struct X509Free {
-    void operator()(X509* x) const { X509_free(x); }
-};
-struct StoreFree {
-    void operator()(X509_STORE* s) const { X509_STORE_free(s); }
-};
-struct StoreCtxFree {
-    void operator()(X509_STORE_CTX* s) const { X509_STORE_CTX_free(s); }
-};
-struct StackFree {
-    void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
-};
-struct BioFree {
-    void operator()(BIO* b) const { BIO_free(b); }
-};
 struct MdCtxFree {
     void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 struct PkeyCtxFree {
     void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
 };
-using X509Ptr = std::unique_ptr<X509, X509Free>;
 
-std::vector<X509Ptr> read_pem_certs(std::span<const uint8_t> pem, const char* what) {
-    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    std::vector<X509Ptr> certs;
-    while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
-        certs.emplace_back(cert);
-    if (certs.empty()) malformed(std::string(what) + " holds no PEM certificate");
-    return certs;
+// Where the parts of a quote are, from its version and declared lengths.
+struct QuoteLayout {
+    uint32_t version = 0, body_type = 2;
+    size_t body_at = 0, body_size = 0;
+    size_t signed_size = 0;  // header (+ body descriptor) + body
+    size_t end = 0;          // the signature data's end: the quote's length
+};
+
+QuoteLayout layout_of(std::span<const uint8_t> q) {
+    if (q.size() < 2) malformed("TDX quote truncated: " + std::to_string(q.size()) + " bytes");
+    QuoteLayout l;
+    l.version = le(q, 0, 2);
+    if (l.version != 4 && l.version != 5)
+        malformed("TDX quote version " + std::to_string(l.version) +
+                  ", expected 4 or 5 (Intel's TDX quote formats)");
+    auto need = [&](size_t n, const std::string& what) {
+        if (q.size() < n)
+            malformed("TDX quote truncated: " + std::to_string(q.size()) + " bytes, " + what +
+                      " alone take " + std::to_string(n));
+    };
+    if (l.version == 4) {
+        l.body_at = kHeaderSize;
+        l.body_size = kTdx10BodySize;
+    } else {
+        need(kHeaderSize + 6, "the header and body descriptor");
+        l.body_type = le(q, kHeaderSize, 2);
+        l.body_size = le(q, kHeaderSize + 2, 4);
+        l.body_at = kHeaderSize + 6;
+        size_t expected = l.body_type == 2 ? kTdx10BodySize : kTdx15BodySize;
+        if (l.body_type != 2 && l.body_type != 3)
+            malformed("TDX quote v5 body type " + std::to_string(l.body_type) +
+                      ", expected 2 (TDX 1.0) or 3 (TDX 1.5)");
+        if (l.body_size != expected)
+            malformed("TDX quote v5 body of type " + std::to_string(l.body_type) + " says " +
+                      std::to_string(l.body_size) + " bytes, expected " + std::to_string(expected));
+    }
+    l.signed_size = l.body_at + l.body_size;
+    need(l.signed_size + 4, "the header and TD report");
+    l.end = l.signed_size + 4 + le(q, l.signed_size, 4);
+    if (l.end > q.size())
+        malformed("TDX quote of " + std::to_string(q.size()) +
+                  " bytes, its signature data length says " + std::to_string(l.end) +
+                  " (truncated quote)");
+    return l;
+}
+
+Bytes copy(std::span<const uint8_t> q, size_t at, size_t n) {
+    return Bytes(q.begin() + static_cast<long>(at), q.begin() + static_cast<long>(at + n));
+}
+
+TdxClaims claims_of(std::span<const uint8_t> q, const QuoteLayout& l) {
+    auto body = [&](size_t at, size_t n) { return copy(q, l.body_at + at, n); };
+    TdxClaims c;
+    c.quote_version = l.version;
+    c.body_type = l.body_type;
+    c.tee_tcb_svn = body(0, 16);
+    c.mr_seam = body(16, 48);
+    c.mr_signer_seam = body(64, 48);
+    c.seam_attributes = body(112, 8);
+    c.td_attributes = body(120, 8);
+    c.xfam = body(128, 8);
+    c.mr_td = body(136, 48);
+    c.mr_config_id = body(184, 48);
+    c.mr_owner = body(232, 48);
+    c.mr_owner_config = body(280, 48);
+    for (size_t i = 0; i < 4; ++i) c.rtmr[i] = body(328 + 48 * i, 48);
+    c.report_data = body(520, 64);
+    if (l.body_type == 3) {
+        c.tee_tcb_svn2 = body(584, 16);
+        c.mr_servicetd = body(600, 48);
+    }
+    return c;
 }
 
 // The attestation key (x||y) as a P-256 public key.
@@ -102,30 +153,24 @@ Pkey p256_key(std::span<const uint8_t> xy) {
     return Pkey(key);
 }
 
-// Evaluates the collateral that is configured; refuses statuses not accepted.
+// Rates the TCB from the collateral that is configured; refuses statuses
+// not accepted.
 void check_tcb(const TdxTrust& trust, X509* pck, std::span<const uint8_t> qe_report,
-               std::span<const uint8_t> quote, TdxClaims& claims) {
-    std::time_t now = std::time(nullptr);
-    std::vector<std::string> statuses;
+               TdxClaims& claims) {
+    if (trust.qe_identity_json.empty() && trust.tcb_info_json.empty()) return;
+    std::time_t now = trust.verify_time.value_or(std::time(nullptr));
+    std::string status = trust.tcb_info_json.empty()
+                             ? std::string("UpToDate")
+                             : tcb_info_status(trust, read_pck_tcb(pck), claims, now);
     if (!trust.qe_identity_json.empty())
-        statuses.push_back(qe_identity_status(trust, qe_report, now));
-    if (!trust.tcb_info_json.empty())
-        statuses.push_back(tcb_info_status(trust, read_pck_tcb(pck), quote, now));
-    if (statuses.empty()) return;
-    for (const std::string& status : statuses)
-        if (std::find(trust.accepted_tcb_status.begin(), trust.accepted_tcb_status.end(), status) ==
-            trust.accepted_tcb_status.end())
-            refused("TCB status " + status + " is not accepted (accepted: " + [&] {
-                std::string list;
-                for (const auto& s : trust.accepted_tcb_status)
-                    list += (list.empty() ? "" : ", ") + s;
-                return list;
-            }() + ")");
-    claims.tcb_status = statuses.back();
-}
-
-Bytes copy(std::span<const uint8_t> q, size_t at, size_t n) {
-    return Bytes(q.begin() + at, q.begin() + at + n);
+        status = converge_with_qe(status, qe_identity_status(trust, qe_report, now));
+    const auto& accepted = trust.accepted_tcb_status;
+    if (!accepted.empty() && std::find(accepted.begin(), accepted.end(), status) == accepted.end()) {
+        std::string list;
+        for (const auto& s : accepted) list += (list.empty() ? "" : ", ") + s;
+        refused("TCB status " + status + " is not accepted (accepted: " + list + ")");
+    }
+    claims.tcb_status = status;
 }
 
 }  // namespace
@@ -153,58 +198,18 @@ bool ecdsa_raw_verify(EVP_PKEY* key, std::span<const uint8_t> rs,
     return ok;
 }
 
-std::unique_ptr<X509, X509Deleter> verify_chain(std::span<const uint8_t> chain_pem,
-                                                const TdxTrust& trust, const char* what) {
-    std::vector<X509Ptr> chain = read_pem_certs(chain_pem, what);
-    auto roots = read_pem_certs(
-        {reinterpret_cast<const uint8_t*>(trust.root_pem.data()), trust.root_pem.size()},
-        "the configured TDX root CA");
-    std::unique_ptr<X509_STORE, StoreFree> store(X509_STORE_new());
-    for (auto& root : roots) X509_STORE_add_cert(store.get(), root.get());
-    for (const std::string& crl_pem : trust.crl_pems) {
-        std::unique_ptr<BIO, BioFree> bio(
-            BIO_new_mem_buf(crl_pem.data(), static_cast<int>(crl_pem.size())));
-        while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
-            X509_STORE_add_crl(store.get(), crl);
-            X509_CRL_free(crl);
-        }
-    }
-    if (!trust.crl_pems.empty())
-        X509_STORE_set_flags(store.get(), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-    std::unique_ptr<STACK_OF(X509), StackFree> untrusted(sk_X509_new_null());
-    for (size_t i = 1; i < chain.size(); ++i)
-        sk_X509_push(untrusted.get(), X509_dup(chain[i].get()));
-    std::unique_ptr<X509_STORE_CTX, StoreCtxFree> ctx(X509_STORE_CTX_new());
-    if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), chain[0].get(), untrusted.get()) != 1)
-        refused("cannot set up PCK chain verification");
-    if (X509_verify_cert(ctx.get()) != 1)
-        refused(std::string(what) + " does not verify up to the configured root: " +
-                X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())));
-    return std::unique_ptr<X509, X509Deleter>(chain[0].release());
-}
+size_t tdx_quote_length(std::span<const uint8_t> bytes) { return layout_of(bytes).end; }
 
-size_t tdx_quote_length(std::span<const uint8_t> bytes) {
-    if (bytes.size() < kTdxQuoteSignedSize + 4)
-        malformed("TDX quote truncated: " + std::to_string(bytes.size()) +
-                  " bytes, the header and TD report alone take " +
-                  std::to_string(kTdxQuoteSignedSize + 4));
-    return kTdxQuoteSignedSize + 4 + le(bytes, kTdxQuoteSignedSize, 4);
-}
-
-TdxClaims verify_tdx_quote(std::span<const uint8_t> q, const TdxTrust& trust) {
-    size_t length = tdx_quote_length(q);
-    if (length != q.size())
-        malformed("TDX quote of " + std::to_string(q.size()) +
-                  " bytes, its signature data length says " + std::to_string(length));
-    if (le(q, 0, 2) != 4)
-        malformed("TDX quote version " + std::to_string(le(q, 0, 2)) + ", expected 4");
+TdxClaims verify_tdx_quote(std::span<const uint8_t> whole, const TdxTrust& trust) {
+    QuoteLayout layout = layout_of(whole);
+    std::span<const uint8_t> q = whole.first(layout.end);  // what follows is not the quote's
     if (le(q, 2, 2) != 2) malformed("TDX quote attestation key type is not ECDSA-256-with-P-256");
     if (le(q, 4, 4) != 0x81)
         malformed("the quote is not a TDX quote (tee_type " + std::to_string(le(q, 4, 4)) + ")");
     if (std::memcmp(q.data() + 12, kIntelQeVendor, 16) != 0)
         refused("the quote's QE vendor is not Intel");
 
-    Reader sig(q.subspan(kTdxQuoteSignedSize + 4));
+    Reader sig(q.subspan(layout.signed_size + 4));
     auto quote_signature = sig.take(64, "quote signature");
     auto attestation_key = sig.take(64, "attestation key");
     if (sig.u16("certification data type") != 6)
@@ -219,9 +224,10 @@ TdxClaims verify_tdx_quote(std::span<const uint8_t> q, const TdxTrust& trust) {
     size_t chain_size = sig.u32("PCK chain size");
     auto chain = sig.take(chain_size, "PCK chain");
     if (sig.left() != 0)
-        malformed("TDX quote has " + std::to_string(sig.left()) + " bytes after the PCK chain");
+        malformed("TDX quote has " + std::to_string(sig.left()) +
+                  " bytes after the PCK chain, inside its signature data");
 
-    auto pck = verify_chain(chain, trust, "the PCK certificate chain");
+    auto pck = verify_chain(chain, trust, "the PCK certificate chain", true);
     if (!ecdsa_raw_verify(X509_get0_pubkey(pck.get()), qe_signature, qe_report))
         refused("the QE report signature does not verify with the PCK certificate's key");
     Sha256 expected{};
@@ -231,21 +237,11 @@ TdxClaims verify_tdx_quote(std::span<const uint8_t> q, const TdxTrust& trust) {
     if (std::memcmp(qe_report.data() + 320, expected.data(), expected.size()) != 0)
         refused("the QE report does not vouch for the quote's attestation key");
     Pkey att = p256_key(attestation_key);
-    if (!ecdsa_raw_verify(att.get(), quote_signature, q.first(kTdxQuoteSignedSize)))
+    if (!ecdsa_raw_verify(att.get(), quote_signature, q.first(layout.signed_size)))
         refused("the quote signature does not verify with the attestation key");
 
-    TdxClaims c;
-    c.tee_tcb_svn = copy(q, 48, 16);
-    c.mr_seam = copy(q, 64, 48);
-    c.td_attributes = copy(q, 168, 8);
-    c.xfam = copy(q, 176, 8);
-    c.mr_td = copy(q, 184, 48);
-    c.mr_config_id = copy(q, 232, 48);
-    c.mr_owner = copy(q, 280, 48);
-    c.mr_owner_config = copy(q, 328, 48);
-    for (size_t i = 0; i < 4; ++i) c.rtmr[i] = copy(q, 376 + 48 * i, 48);
-    c.report_data = copy(q, 568, 64);
-    check_tcb(trust, pck.get(), qe_report, q, c);
+    TdxClaims c = claims_of(q, layout);
+    check_tcb(trust, pck.get(), qe_report, c);
     return c;
 }
 
