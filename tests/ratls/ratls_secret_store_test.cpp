@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "daemon_config.h"
 #include "release_policy.h"
@@ -144,4 +145,46 @@ TEST_CASE("the TPM policy needs a pinned attestation key and the listed PCR valu
     p.tpm_pcrs[7] = std::string(64, '7');
     p.tpm_pcrs[9] = std::string(64, '9');
     CHECK_THAT(refusal(p, claims), Catch::Contains("PCR 9 is not in the quote"));
+}
+
+TEST_CASE("[tdx] crls are read as DER or PEM; a file without a CRL names itself") {
+    TempDir dir;
+    std::ifstream der_in(std::string(CVFS_TDX_TESTDATA) + "/pckcrl", std::ios::binary);
+    std::string der((std::istreambuf_iterator<char>(der_in)), {});
+    REQUIRE(der.size() > 100);
+    dir.write("pck.crl", der, 0644);
+    dir.write("empty.crl", "-----BEGIN X509 CRL-----\n-----END X509 CRL-----\n", 0644);
+    std::string base = "server_cert = \"a\"\nserver_key = \"b\"\nsecrets = \"c\"\n[tdx]\n";
+    DaemonConfig c = load_daemon_config(dir.write("ok.toml", base + "crls = [\"pck.crl\"]\n", 0600));
+    REQUIRE(c.tdx.crl_pems.size() == 1);
+    CHECK(c.tdx.crl_pems[0] == der);
+    try {
+        load_daemon_config(dir.write("bad.toml", base + "crls = [\"empty.crl\"]\n", 0600));
+        FAIL("a CRL file without a CRL was accepted");
+    } catch (const std::runtime_error& e) {
+        CHECK_THAT(e.what(), Catch::Contains("bad.toml:5:") &&
+                                 Catch::Contains((dir.path / "empty.crl").string() +
+                                                 " holds no CRL"));
+    }
+}
+
+TEST_CASE("each policy accepts the TCB statuses it names, by default those of [tdx]") {
+    TempDir dir;
+    std::string mrtd = "tdx_mrtd = [\"" + std::string(96, 'a') + "\"]\n";
+    std::string text = "server_cert = \"a\"\nserver_key = \"b\"\nsecrets = \"c\"\n[tdx]\n"
+                       "accept_tcb_status = [\"UpToDate\", \"SWHardeningNeeded\"]\n"
+                       "[policy.plain]\n" + mrtd +
+                       "[policy.lenient]\n" + mrtd +
+                       "accept_tcb_status = [\"UpToDate\", \"OutOfDate\", \"Revoked\"]\n"
+                       "tdx_mr_servicetd = [\"" + std::string(96, '0') + "\"]\n";
+    DaemonConfig c = load_daemon_config(dir.write("secretd.toml", text, 0600));
+    CHECK(c.tdx.accepted_tcb_status.empty());  // the policies judge
+    CHECK(c.policies["plain"].accept_tcb_status ==
+          std::vector<std::string>{"UpToDate", "SWHardeningNeeded"});
+    CHECK(c.policies["lenient"].accept_tcb_status ==
+          std::vector<std::string>{"UpToDate", "OutOfDate", "Revoked"});
+    CHECK(c.policies["lenient"].tdx_mr_servicetd.size() == 1);
+    std::string bad = text + "[policy.odd]\n" + mrtd + "accept_tcb_status = [\"Fine\"]\n";
+    CHECK_THROWS_WITH(load_daemon_config(dir.write("bad.toml", bad, 0600)),
+                      Catch::Contains("Intel's TCB statuses"));
 }

@@ -281,3 +281,37 @@ TEST_CASE(
     CHECK_THAT(refusal_of(quote, foreign),
                Catch::Contains("TCB signing certificate does not verify"));
 }
+
+TEST_CASE("secretd: trailing zeros after the quote are ignored, a wrong key hash is not") {
+    Client c;
+    QuoteFields f = QuoteFields::sample();
+    std::copy(c.key.binding().begin(), c.key.binding().end(), f.report_data.begin());
+    Bytes padded = make_tdx_quote(pki(), f);
+    padded.resize(padded.size() + 32, 0);  // a quote buffer's zeros, 32 of them
+    c.cert = make_evidence_certificate(c.key, kIntelRaTlsOid, padded);
+    CHECK(decide_for(c).allowed);
+    Bytes other_hash = make_tdx_quote(pki(), f);
+    other_hash.resize(other_hash.size() + 32, 0x5a);
+    c.cert = make_evidence_certificate(c.key, kIntelRaTlsOid, other_hash);
+    CHECK_THAT(decide_for(c).reason, Catch::Contains("key hash after the quote is not the hash"));
+}
+
+TEST_CASE("secretd: the TCB status Intel's rules give is judged by the secret's policy") {
+    CollateralOptions old_module;
+    old_module.module_status = "OutOfDate";  // TDX_03's only level, reached by the quote
+    DaemonConfig config = config_with(sample_policy());
+    config.tdx = trust_with(old_module);
+    config.tdx.accepted_tcb_status.clear();  // as load_daemon_config leaves it
+    Client client = client_with(QuoteFields::sample());
+    auto refused_v = cvfs::secretd::decide(client.cert, "luksKey", true, config);
+    CHECK_FALSE(refused_v.allowed);
+    CHECK_THAT(refused_v.reason, Catch::Contains("policy: TCB status OutOfDate is not accepted"));
+    CHECK_THAT(refused_v.measurements, Catch::Contains("tcb=\"OutOfDate\""));
+    config.policies["luksKey"].accept_tcb_status = {"UpToDate", "OutOfDate"};
+    CHECK(cvfs::secretd::decide(client.cert, "luksKey", true, config).allowed);
+    // The platform level alone would say UpToDate: the module's status converges into it.
+    config.tdx = trust_with({});
+    config.tdx.accepted_tcb_status.clear();
+    CHECK_THAT(cvfs::secretd::decide(client.cert, "luksKey", true, config).measurements,
+               Catch::Contains("tcb=\"UpToDate\""));
+}
