@@ -5,7 +5,9 @@
 #               machine when its kernel has device-mapper, otherwise in a VM)
 #   make test   build with warnings as errors and run every test and the
 #               benchmarks (figures printed), then the unit tests again under
-#               AddressSanitizer + UBSan
+#               AddressSanitizer + UBSan, then each fuzzer briefly
+#   make fuzz   each libFuzzer target (tests/fuzz) for FUZZ_SECONDS, with its
+#               executions and coverage
 #
 # Both install the Debian packages they need when they are missing.
 
@@ -13,14 +15,19 @@ MAKEFLAGS  += --no-print-directory
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
+FUZZ_BUILD ?= build-fuzz
+# Seconds per fuzzer: `make fuzz` (long) and the short run inside `make test`.
+FUZZ_SECONDS    ?= 600
+FUZZ_CI_SECONDS ?= 15
 
 BUILD_PACKAGES := cmake g++ make pkg-config libboost-dev libboost-program-options-dev \
 	libcryptsetup-dev libblkid-dev libssl-dev libtomlplusplus-dev catch2 \
 	cryptsetup-bin e2fsprogs xfsprogs dosfstools util-linux \
 	libtss2-dev swtpm swtpm-tools libgrpc++-dev libprotobuf-dev protobuf-compiler \
-	protobuf-compiler-grpc gdisk systemd rpm rpmlint abi-compliance-checker abi-dumper
+	protobuf-compiler-grpc gdisk systemd rpm rpmlint abi-compliance-checker abi-dumper \
+	clang libclang-rt-14-dev
 
-.PHONY: all deps build demo test bench test-asan clean
+.PHONY: all deps build demo test bench test-asan fuzz fuzz-build fuzz-smoke clean
 
 all: build
 
@@ -44,6 +51,7 @@ test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE bench
 	$(MAKE) bench
 	$(MAKE) test-asan
+	$(MAKE) fuzz-smoke
 
 # The benchmarks print figures (they assert no time): shown in full.
 bench: build
@@ -54,5 +62,18 @@ test-asan: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L unit
 
+# The fuzzers: clang with libFuzzer, ASan and UBSan, only the targets they need.
+fuzz-build: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCVFS_WERROR=ON -DCVFS_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCVFS_FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target cvfs_fuzzers
+
+# A short fixed budget per fuzzer on its corpus; fails on any crash.
+fuzz-smoke: fuzz-build
+	bash tests/fuzz/run.sh --budget $(FUZZ_CI_SECONDS) --build $(FUZZ_BUILD)
+
+fuzz: fuzz-build
+	bash tests/fuzz/run.sh --budget $(FUZZ_SECONDS) --build $(FUZZ_BUILD)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
