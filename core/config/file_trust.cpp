@@ -20,6 +20,9 @@ namespace {
 // Configuration files are small; a huge one is a mistake or an attack.
 constexpr off_t kMaxConfigFileBytes = 1 << 20;
 
+const char* const kWhyTrusted =
+    "whoever can change this could make cvfs format a disk or run their code as root";
+
 bool owner_trusted(const struct stat& st) { return st.st_uid == 0 || st.st_uid == ::geteuid(); }
 
 std::string mode_text(const struct stat& st) {
@@ -38,8 +41,9 @@ void check_status(const std::string& path, const std::string& what, const std::s
                   const std::string& subject_path, const struct stat& st) {
     std::string reason = untrusted_reason(st);
     if (!reason.empty())
-        refuse(path, what, subject + " " + reason + "; only root may be able to change it",
-               trust_fix(subject_path, st));
+        refuse(path, what, subject + " " + reason + "; only root may be able to change it: " +
+                               trust_fix(subject_path, st),
+               kWhyTrusted);
 }
 
 std::string read_all(int fd, const std::string& path, const std::string& what, off_t size) {

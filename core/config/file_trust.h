@@ -28,12 +28,12 @@ std::string opened_path(int fd);
 // Reads the whole of a configuration file through one descriptor, after
 // checking what was opened: a regular file whose status passes
 // untrusted_reason(), in a folder that passes it too. `what` names the file
-// in messages ("volume file"). Throws cvfs::Error(Config) naming the file,
-// with the fix as hint.
+// in messages ("volume file"). Throws cvfs::Error(Config) naming the file and
+// ending with the fix (trust_fix), since lists of problems show messages only.
 std::string read_trusted_config_file(const std::string& path, const std::string& what);
 
 // Throws cvfs::Error(Config) unless the folder `dir` passes untrusted_reason().
-// A missing folder passes (callers treat it as empty).
+// A missing folder passes (callers treat it as empty). Messages as above.
 void check_trusted_config_folder(const std::string& dir, const std::string& what);
 
 }  // namespace cvfs

@@ -40,7 +40,9 @@ std::string quoted_list(const std::vector<std::string>& items) {
 void check_status(const PluginLocation& location, const struct stat& st, const std::string& what,
                   const std::string& path) {
     std::string reason = untrusted_reason(st);
-    if (!reason.empty()) refuse(location, what + " " + reason, trust_fix(path, st));
+    // The fix is in the message too: plugin listings show messages only.
+    if (!reason.empty())
+        refuse(location, what + " " + reason + ": " + trust_fix(path, st), trust_fix(path, st));
 }
 
 void check_folder(const PluginLocation& location, const std::string& dir) {

@@ -3,6 +3,9 @@
 # Sourced by each test; the scratch folder and any loop devices are cleaned up
 # on exit.
 set -euo pipefail
+# cvfs refuses configuration that group or others can write: make the
+# test's files as root's usual umask does, whatever the caller's is.
+umask 022
 
 : "${CVFS_BIN:?}" "${CVFS_PLUGINDIR:?}" "${CVFS_SOURCE_DIR:?}"
 SCRATCH=$(mktemp -d /tmp/cvfs-cli-test.XXXXXX)

@@ -224,7 +224,8 @@ TEST_CASE("a symlink in the plugin folder to a file in a writable folder is refu
     } catch (const Error& e) {
         CHECK(e.kind() == ErrorKind::Plugin);
         CHECK_THAT(e.what(), Contains("the plugin folder " + writable.path +
-                                      " is writable by group or others (mode 0777)"));
+                                      " is writable by group or others (mode 0777): run `chmod go-w " +
+                                      writable.path + "`"));
         CHECK(e.hint() == "run `chmod go-w " + writable.path + "`");
     }
 }
