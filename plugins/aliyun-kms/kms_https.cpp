@@ -35,6 +35,9 @@ using LockedBody = http::vector_body<char, LockedAllocator<char>>;
 using LockedBuffer = beast::basic_flat_buffer<LockedAllocator<char>>;
 
 // A TLS client context that trusts exactly the certificates of `ca_pem`.
+// Each of them is a trust anchor, whether or not it is self-signed, as the
+// vendor's SDKs do: a kms_cert_pem holding only the instance's intermediate
+// CA (without the root above it) is accepted (X509_V_FLAG_PARTIAL_CHAIN).
 void trust_only(ssl::context& context, const std::string& ca_pem) {
     X509_STORE* store = SSL_CTX_get_cert_store(context.native_handle());
     BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
@@ -46,6 +49,7 @@ void trust_only(ssl::context& context, const std::string& ca_pem) {
     BIO_free(bio);
     ERR_clear_error();  // the loop ends on "no start line"
     if (added == 0) throw Error(CVFS_E_INVALID_CONFIG, "kms_cert_pem holds no PEM certificate");
+    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
     context.set_verify_mode(ssl::verify_peer);
 }
 

@@ -188,6 +188,21 @@ TEST_CASE("kms: a server whose certificate does not chain to kms_cert_pem is ref
     CHECK(server.requests() == 0);
 }
 
+TEST_CASE("kms: kms_cert_pem with only the instance's intermediate CA is a trust anchor") {
+    kms_test::KmsDouble server(options());
+    for (const char* anchor : {"/second.pem", "/root.pem"}) {
+        VolumeFile volume(0600);
+        TestCall call("encrypt.kms");
+        fill_call(call, server.address(), volume);
+        call.raw()->items.erase(call.raw()->items.begin() + 4);
+        call.string("kms_cert_pem", read_text(kPki + anchor));
+        Outcome outcome = get_key(call);
+        INFO(anchor << ": " << outcome.error);
+        CHECK(outcome.status == CVFS_OK);
+        CHECK(outcome.secret == kSecret);
+    }
+}
+
 TEST_CASE("kms: a body changed in transit fails the gateway's content check") {
     auto o = options();
     o.tamper_body = true;

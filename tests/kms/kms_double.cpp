@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "base64.h"
-#include "kms_protobuf.h"
+#include "kms_wire_test.pb.h"  // the test's own protobuf code, not the plugin's codec
 #include "kms_signing.h"  // http_date / parse_http_date only
 
 namespace kms_test {
@@ -134,9 +134,12 @@ struct KmsDouble::State {
 
     Response fail(const Request& request, unsigned status, const char* code,
                   const std::string& message, std::time_t now) {
-        std::string request_id = "test-request-" + std::to_string(served);
-        cvfs::kms::KmsErrorMessage error{static_cast<int32_t>(status), code, message, request_id};
-        return reply(request, status, cvfs::kms::encode(error), now);
+        kms_wire_test::GatewayError error;
+        error.set_status_code(static_cast<int32_t>(status));
+        error.set_error_code(code);
+        error.set_error_message(message);
+        error.set_request_id("test-request-" + std::to_string(served));
+        return reply(request, status, error.SerializeAsString(), now);
     }
 
     Response handle(Request& request) {
@@ -183,21 +186,22 @@ struct KmsDouble::State {
         if (served <= options.bad_gateway_first + options.throttle_first)
             return fail(request, 429, "Rejected.Throttling",
                         "Request was denied due to flow control.", now);
-        auto message = cvfs::kms::decode_get_secret_value_request(request.body());
-        if (!message) return fail(request, 400, "InvalidParameter", "The body is not valid.", now);
-        auto secret = options.secrets.find(std::string(message->secret_name));
+        kms_wire_test::SecretValueRequest message;
+        if (!message.ParseFromString(request.body()) || message.secret_name().empty())
+            return fail(request, 400, "InvalidParameter", "The body is not valid.", now);
+        auto secret = options.secrets.find(message.secret_name());
         if (secret == options.secrets.end())
             return fail(request, 404, "Forbidden.ResourceNotFound", "The resource not found.", now);
-        cvfs::kms::GetSecretValueResponse answer;
-        std::string request_id = "test-request-" + std::to_string(served);
-        answer.secret_name = secret->first;
-        answer.secret_type = "Generic";
-        answer.secret_data = secret->second;
-        answer.secret_data_type = "text";
-        answer.version_stages = {"ACSCurrent"};
-        answer.version_id = "v1";
-        answer.request_id = request_id;
-        return reply(request, 200, cvfs::kms::encode(answer), now);
+        kms_wire_test::SecretValueResponse answer;
+        answer.set_secret_name(secret->first);
+        answer.set_secret_type("Generic");
+        answer.set_secret_data(secret->second);
+        answer.set_secret_data_type("text");
+        answer.add_version_stages("ACSCurrent");
+        answer.set_version_id("v1");
+        answer.set_create_time("2026-01-01T00:00:00Z");
+        answer.set_request_id("test-request-" + std::to_string(served));
+        return reply(request, 200, answer.SerializeAsString(), now);
     }
 };
 

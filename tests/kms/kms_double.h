@@ -8,7 +8,9 @@
 // it rebuilds the string to sign from the headers it received and verifies
 // "Bearer <base64>" with RSA-SHA256 against the certificate of the client's
 // PKCS#12. It answers in protobuf: a GetSecretValueResponse, or an Error with
-// the gateway's codes and a request id. Knobs inject the failures the client
+// the gateway's codes and a request id. Its protobuf code is generated from
+// the test's own kms_wire_test.proto, never the plugin's codec, so a field
+// number the plugin got wrong fails here. Knobs inject the failures the client
 // must survive: a skewed server clock, throttling, a gateway's non-protobuf
 // 502, a body changed in transit.
 #pragma once
