@@ -108,6 +108,7 @@ int init_command(Engine& engine, const Selection& selection, bool force, bool ye
     return for_each_volume(pick(engine, selection, false), [&](const VolumeConfig& volume) {
         if (!confirm_init(volume, yes))
             throw Error(ErrorKind::Refused, "volume '" + volume.name + "': init cancelled");
+        set_progress_subject("volume '" + volume.name + "': writing integrity tags");
         engine.init(volume, force);
         std::cout << "initialised " << volume.name << "\n";
     });

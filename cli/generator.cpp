@@ -99,6 +99,7 @@ std::string unit_text(const VolumeConfig& volume, bool network, const std::strin
       << "RemainAfterExit=yes\n"
       << "TimeoutStartSec=" << (volume.timeout + kStartMargin).count() << "s\n"
       << "TimeoutStopSec=90s\n"
+      << "LimitCORE=0\n"  // no core dump may hold a volume key
       << "ExecStart=" << cvfs << " open " << volume.name << "\n"
       << "ExecStop=" << cvfs << " close " << volume.name << "\n";
     return u.str();

@@ -13,6 +13,7 @@
 
 #include "boot.h"
 #include "commands.h"
+#include "core_dump_guard.h"
 #include "exit_codes.h"
 #include "output.h"
 
@@ -32,7 +33,7 @@ const char* usage_text =
     "Commands:\n"
     "  show [VOLUME...] [--json]        state of the configured volumes\n"
     "  init VOLUME... [--force] [--yes] make persistent volumes (destroys what the device holds)\n"
-    "  open VOLUME...|--all             unlock, make the filesystem if new, mount\n"
+    "  open VOLUME...|--all [--no-mount] unlock (a temporary volume: make it afresh), mount\n"
     "  close VOLUME...|--all            unmount and lock\n"
     "  config check [VOLUME...]         check configuration files and plugins\n"
     "  plugins [--json]                 list the plugins cvfs finds\n"
@@ -105,7 +106,11 @@ Selection selection_of(const po::variables_map& vm) {
 int run(const CommandLine& line) {
     EngineOptions options;
     options.confdir = line.globals["confdir"].as<std::string>();
-    options.progress = draw_progress;
+    // A long step (the integrity wipe) stops within a block's write of Ctrl-C or SIGTERM.
+    options.progress = [](uint64_t done, uint64_t total) {
+        draw_progress(done, total);
+        return !cancel_requested.load();
+    };
     options.cancel = &cancel_requested;
 
     std::vector<std::string> args = line.rest;
@@ -123,6 +128,7 @@ int run(const CommandLine& line) {
     if (line.command == "show" || line.command == "plugins") flags.add_options()("json", "JSON output");
     if (line.command == "init") flags.add_options()("force", "destroy existing data")("yes,y", "do not ask");
     if (line.command == "open" || line.command == "close") flags.add_options()("all", "every volume");
+    if (line.command == "open") flags.add_options()("no-mount", "map the volume, mount nothing");
     if (line.command == "reseal")
         flags.add_options()("recovery-key-file", po::value<std::string>(), "another keyslot's passphrase");
     if (line.command == "add-recovery-key")
@@ -169,6 +175,7 @@ int run(const CommandLine& line) {
                       << (line.command == "init" ? "" : "|--all") << "\n";
             return kUsage;
         }
+        options.no_mount = vm.count("no-mount") > 0;
         Engine engine(options);
         if (line.command == "init") return init_command(engine, selection, vm.count("force") > 0, vm.count("yes") > 0);
         if (line.command == "open") return open_command(engine, selection);
@@ -181,6 +188,11 @@ int run(const CommandLine& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Before anything can hold a key (see core_dump_guard.h).
+    if (std::string failed = forbid_core_dumps(); !failed.empty()) {
+        std::cerr << "cvfs: error: cannot keep keys out of core dumps: " << failed << "\n";
+        return kFailed;
+    }
     if (started_as_generator(argv[0])) return generator_main(argc, argv);
     struct sigaction action {};
     action.sa_handler = on_signal;

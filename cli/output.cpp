@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <toml++/toml.h>
 
@@ -101,13 +103,92 @@ void print_plugins_json(const std::vector<PluginRegistry::Listing>& plugins) {
     print_json(array);
 }
 
+namespace {
+
+// What the progress line is about, and when that work started.
+struct ProgressState {
+    std::string subject = "working";
+    std::chrono::steady_clock::time_point start{};
+    std::chrono::steady_clock::time_point last_shown{};
+    uint64_t last_done = 0;
+    int last_tenth = -1;
+    bool running = false;
+};
+
+ProgressState& progress_state() {
+    static ProgressState state;
+    return state;
+}
+
+std::string bytes_text(double bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int unit = 0;
+    while (bytes >= 1024 && unit < 4) {
+        bytes /= 1024;
+        ++unit;
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
+    return text;
+}
+
+std::string duration_text(double seconds) {
+    const long s = static_cast<long>(seconds + 0.5);
+    if (s >= 3600) return std::to_string(s / 3600) + "h" + std::to_string(s / 60 % 60) + "m";
+    if (s >= 60) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
+    return std::to_string(s) + "s";
+}
+
+// "volume 'data1': writing integrity tags: 1.2 GiB of 64.0 GiB (2%), 45.3 MiB/s, 23m10s left"
+std::string progress_line(const ProgressState& state, uint64_t done, uint64_t total, double elapsed) {
+    const int percent = static_cast<int>(done * 100 / total);
+    std::string line = state.subject + ": " + bytes_text(static_cast<double>(done)) + " of " +
+                       bytes_text(static_cast<double>(total)) + " (" + std::to_string(percent) + "%)";
+    if (elapsed >= 0.5 && done > 0) {
+        const double rate = static_cast<double>(done) / elapsed;
+        line += ", " + bytes_text(rate) + "/s";
+        if (done < total) line += ", " + duration_text(static_cast<double>(total - done) / rate) + " left";
+        else line += ", took " + duration_text(elapsed);
+    }
+    return line;
+}
+
+}  // namespace
+
+void set_progress_subject(const std::string& subject) {
+    ProgressState& state = progress_state();
+    state = ProgressState{};
+    state.subject = subject;
+}
+
 bool draw_progress(uint64_t done, uint64_t total) {
     static const bool tty = ::isatty(STDERR_FILENO);
-    if (!tty || total == 0) return true;
-    const int percent = static_cast<int>(done * 100 / total);
-    const int filled = percent * 30 / 100;
-    std::cerr << "\r[" << std::string(filled, '#') << std::string(30 - filled, ' ') << "] " << percent
-              << "%" << (done >= total ? "\n" : "") << std::flush;
+    if (total == 0) return true;
+    ProgressState& state = progress_state();
+    const auto now = std::chrono::steady_clock::now();
+    if (!state.running || done < state.last_done) {
+        state.start = now;
+        state.last_shown = now;
+        state.running = true;
+    }
+    state.last_done = done;
+    const double elapsed = std::chrono::duration<double>(now - state.start).count();
+    const bool finished = done >= total;
+    const int tenth = static_cast<int>(done * 10 / total);
+    if (tty) {
+        // A redrawn line, at most five times a second.
+        if (!finished && now - state.last_shown < std::chrono::milliseconds(200)) return true;
+        std::cerr << "\r\033[K" << progress_line(state, done, total, elapsed) << (finished ? "\n" : "")
+                  << std::flush;
+    } else {
+        // A log line every 10 seconds or every tenth of the work, and at the end.
+        if (!finished && tenth == state.last_tenth && now - state.last_shown < std::chrono::seconds(10))
+            return true;
+        std::cerr << "cvfs: " << progress_line(state, done, total, elapsed) << "\n" << std::flush;
+    }
+    state.last_shown = now;
+    state.last_tenth = tenth;
+    if (finished) state.running = false;
     return true;
 }
 

@@ -29,7 +29,12 @@ void print_table(const std::vector<std::string>& header,
 void print_status_json(const std::vector<VolumeStatus>& statuses);
 void print_plugins_json(const std::vector<PluginRegistry::Listing>& plugins);
 
-// A progress callback that draws a bar on stderr when it is a terminal.
+// Progress of long work (the integrity wipe) on stderr: what it is about
+// (set_progress_subject, e.g. "volume 'data1': writing integrity tags"), how
+// far, how fast and how long is left. On a terminal one line, redrawn at most
+// five times a second; otherwise a log line every 10 s or every 10%, and at
+// the end. Returns true (stopping is the caller's decision).
+void set_progress_subject(const std::string& subject);
 bool draw_progress(uint64_t done, uint64_t total);
 
 }  // namespace cvfs::cli

@@ -24,6 +24,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "../core_dump_guard.h"
 #include "secret_service.h"
 
 namespace {
@@ -152,6 +153,11 @@ int serve(const std::string& config_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The service holds every secret it releases: none may reach a core file.
+    if (std::string failed = cvfs::cli::forbid_core_dumps(); !failed.empty()) {
+        std::cerr << "cvfs-secretd: cannot keep secrets out of core dumps: " << failed << "\n";
+        return 1;
+    }
     namespace po = boost::program_options;
     po::options_description options("cvfs-secretd options");
     options.add_options()("config", po::value<std::string>()->default_value(CVFS_SECRETD_CONFIG),

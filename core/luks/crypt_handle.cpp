@@ -9,9 +9,29 @@
 
 namespace cvfs {
 
+namespace {
+
+std::recursive_mutex& library_mutex() {
+    static std::recursive_mutex mutex;
+    return mutex;
+}
+
+}  // namespace
+
+CryptLock::CryptLock() : lock_(library_mutex()) {}
+
 struct CryptHandle::State {
     crypt_device* cd = nullptr;
     std::string errors;
+    State() = default;
+    State(const State&) = delete;
+    State& operator=(const State&) = delete;
+    // Also on a move-assignment over a live handle, not only in ~CryptHandle.
+    ~State() {
+        if (!cd) return;
+        CryptLock lock;
+        crypt_free(cd);
+    }
 };
 
 namespace {
@@ -36,6 +56,7 @@ void handle_log(int level, const char* message, void* usrptr) {
 }
 
 void install_global_log() {
+    CryptLock lock;
     static std::once_flag once;
     std::call_once(once, [] { crypt_set_log_callback(nullptr, global_log, nullptr); });
 }
@@ -47,17 +68,17 @@ CryptHandle::CryptHandle(CryptHandle&&) noexcept = default;
 CryptHandle& CryptHandle::operator=(CryptHandle&&) noexcept = default;
 
 CryptHandle CryptHandle::adopt(crypt_device* cd) {
+    CryptLock lock;
     auto state = std::make_unique<State>();
     state->cd = cd;
     crypt_set_log_callback(cd, handle_log, &state->errors);
     return CryptHandle(std::move(state));
 }
 
-CryptHandle::~CryptHandle() {
-    if (state_ && state_->cd) crypt_free(state_->cd);
-}
+CryptHandle::~CryptHandle() = default;
 
 CryptHandle CryptHandle::open(const std::string& device) {
+    CryptLock lock;
     install_global_log();
     crypt_device* cd = nullptr;
     int rc = crypt_init(&cd, device.c_str());
@@ -68,6 +89,7 @@ CryptHandle CryptHandle::open(const std::string& device) {
 }
 
 CryptHandle CryptHandle::open_detached(const std::string& header, const std::string& data) {
+    CryptLock lock;
     install_global_log();
     crypt_device* cd = nullptr;
     int rc = crypt_init_data_device(&cd, header.c_str(), data.c_str());
@@ -77,6 +99,7 @@ CryptHandle CryptHandle::open_detached(const std::string& header, const std::str
 }
 
 CryptHandle CryptHandle::by_name(const std::string& name) {
+    CryptLock lock;
     install_global_log();
     crypt_device* cd = nullptr;
     int rc = crypt_init_by_name(&cd, name.c_str());
@@ -88,6 +111,7 @@ CryptHandle CryptHandle::by_name(const std::string& name) {
 crypt_device* CryptHandle::get() const { return state_->cd; }
 
 void CryptHandle::load_luks2(const std::string& device) const {
+    CryptLock lock;
     check(crypt_load(get(), CRYPT_LUKS2, nullptr), ErrorKind::Header,
           device + " has no valid LUKS2 header",
           "the device is not a LUKS2 volume, or its header is damaged or was tampered with");
@@ -101,6 +125,7 @@ int CryptHandle::check(int rc, ErrorKind kind, const std::string& what, const st
 }
 
 std::string CryptHandle::take_errors() const {
+    CryptLock lock;  // the log callback appends to it under the lock
     std::string errors;
     errors.swap(state_->errors);
     return errors;

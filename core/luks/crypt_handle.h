@@ -4,17 +4,39 @@
 // never prints. Each handle collects the library's error lines so a failure
 // can be reported in the cvfs::Error that explains it, and every other line
 // goes to cvfs::log at debug level.
+//
+// libcryptsetup and the libdevmapper under it keep process-wide state without
+// any locking (log callbacks, the device-mapper context and its lists, udev
+// cookies), so two threads inside them at once corrupt it. Every call into
+// either library, from any file of the process, is made while holding a
+// CryptLock. It is recursive: a function holding it may call another that
+// takes it. Work that needs neither library (key providers, mkfs, blkid,
+// waiting for devices) runs without it, so volumes still open in parallel.
 #pragma once
 
 #include "base/error.h"
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 struct crypt_device;
 
 namespace cvfs {
 
+// Holds the process-wide libcryptsetup/libdevmapper lock for its lifetime.
+class CryptLock {
+public:
+    CryptLock();
+    CryptLock(const CryptLock&) = delete;
+    CryptLock& operator=(const CryptLock&) = delete;
+
+private:
+    std::unique_lock<std::recursive_mutex> lock_;
+};
+
+// A libcryptsetup context. Each of its own functions takes the CryptLock;
+// whoever calls crypt_* on get() must hold a CryptLock around that call.
 class CryptHandle {
 public:
     // crypt_init on a device (or plain file). Throws Device when it cannot be used.

@@ -7,6 +7,8 @@
 
 #include "base/error.h"
 
+#include "luks/json_depth.h"
+
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
 
@@ -24,6 +26,8 @@ namespace {
 }
 
 pt::ptree parse(const std::string& json) {
+    if (!json_depth_within(json))
+        refuse("nested deeper than " + std::to_string(kMaxHeaderJsonDepth) + " levels");
     pt::ptree tree;
     std::istringstream in(json);
     try {

@@ -4,8 +4,12 @@
 // already exists (it opens with O_EXCL), so it cannot fill a memfd; the copy
 // is made here with the same extent it would write: 2 * metadata size +
 // keyslots size from byte 0. Of the keyslots area (16 MiB by default, almost
-// all unused) only the areas the keyslots of either metadata copy name are
-// read; the rest of the copy stays zero, so reading it costs little.
+// all unused) only the keyslot areas are read; the rest of the copy stays
+// zero, so reading it costs little. Where those areas are comes from the
+// header libcryptsetup itself loaded (crypt_keyslot_area), never from the raw
+// JSON of either copy: that text is unchecked, and the host can write
+// anything there (a JSON area nested 100000 deep overflowed the stack of a
+// recursive parser). The copy is checked in full when it is loaded again.
 #include "luks/header_copy.h"
 
 #include <fcntl.h>
@@ -14,14 +18,14 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/property_tree/json_parser.hpp>
-#include <boost/property_tree/ptree.hpp>
 #include <cstring>
-#include <sstream>
 #include <utility>
 #include <vector>
 
 #include "base/error.h"
+#include "luks/crypt_handle.h"
+
+#include <libcryptsetup.h>
 
 namespace cvfs {
 
@@ -78,56 +82,41 @@ struct Range {
     uint64_t length;
 };
 
-// The keyslot areas named by the JSON of the metadata copy at `copy_offset`
-// in `metadata` (an empty list when it cannot be read: the whole keyslots
-// area is copied then, and the header checks say what is wrong).
-std::vector<Range> keyslot_areas(const std::vector<char>& metadata, uint64_t copy_offset,
-                                 uint64_t metadata_size) {
-    constexpr uint64_t kBinaryHeader = 4096;
-    const char* json = metadata.data() + copy_offset + kBinaryHeader;
-    const size_t json_max = static_cast<size_t>(metadata_size - kBinaryHeader);
-    std::istringstream in(std::string(json, strnlen(json, json_max)));
-    std::vector<Range> areas;
-    try {
-        boost::property_tree::ptree root;
-        boost::property_tree::read_json(in, root);
-        for (const auto& [id, keyslot] : root.get_child("keyslots"))
-            areas.push_back({std::stoull(keyslot.get<std::string>("area.offset")),
-                             std::stoull(keyslot.get<std::string>("area.size"))});
-    } catch (const std::exception&) {
-        return {};
+// What the copy needs to know of the header on `device`, as libcryptsetup
+// loaded and validated it.
+struct HeaderExtent {
+    uint64_t metadata_size = 0;  // one metadata copy: binary header and JSON area
+    uint64_t keyslots_size = 0;
+    std::vector<Range> keyslot_areas;
+};
+
+HeaderExtent validated_extent(const std::string& device) {
+    CryptLock lock;
+    CryptHandle disk = CryptHandle::open(device);
+    disk.load_luks2(device);
+    HeaderExtent extent;
+    crypt_get_metadata_size(disk.get(), &extent.metadata_size, &extent.keyslots_size);
+    const int slots = crypt_keyslot_max(CRYPT_LUKS2);
+    for (int slot = 0; slot < slots; ++slot) {
+        crypt_keyslot_info info = crypt_keyslot_status(disk.get(), slot);
+        if (info == CRYPT_SLOT_INACTIVE || info == CRYPT_SLOT_INVALID) continue;
+        Range area{};
+        if (crypt_keyslot_area(disk.get(), slot, &area.offset, &area.length) == 0)
+            extent.keyslot_areas.push_back(area);
     }
-    return areas;
+    return extent;
 }
 
-// Both metadata copies, then the keyslot areas either copy names (clipped to
-// `length`), or the whole keyslots area when that is not known.
-void copy_header(int from, int to, uint64_t length, const std::string& device) {
-    std::array<unsigned char, 16> start{};
-    if (::pread(from, start.data(), start.size(), 0) != static_cast<ssize_t>(start.size()))
-        throw Error(ErrorKind::Device, "cannot read the LUKS2 header of " + device);
-    uint64_t metadata_size = 0;
-    for (size_t i = 8; i < 16; ++i)
-        metadata_size = metadata_size << 8 | start[i];  // big-endian hdr_size
-    const bool known =
-        metadata_size >= 16384 && metadata_size <= (4u << 20) && 2 * metadata_size <= length;
-    if (!known) return copy_range(from, to, 0, length, device);
-
-    copy_range(from, to, 0, 2 * metadata_size, device);
-    std::vector<char> metadata(2 * metadata_size);
-    if (::pread(to, metadata.data(), metadata.size(), 0) != static_cast<ssize_t>(metadata.size()))
-        throw Error(ErrorKind::System,
-                    "cannot read back the LUKS2 header copy: " + errno_text(errno));
-    std::vector<Range> areas = keyslot_areas(metadata, 0, metadata_size);
-    std::vector<Range> second = keyslot_areas(metadata, metadata_size, metadata_size);
-    if (areas.empty() && second.empty())
-        return copy_range(from, to, 2 * metadata_size, length - 2 * metadata_size, device);
-    areas.insert(areas.end(), second.begin(), second.end());
-    for (const Range& area : areas) {
-        const uint64_t begin = std::max(area.offset, 2 * metadata_size);
+// Both metadata copies, then the keyslot areas (clipped to the keyslots area).
+void copy_header(int from, int to, const HeaderExtent& extent, const std::string& device) {
+    const uint64_t areas_begin = 2 * extent.metadata_size;
+    const uint64_t length = areas_begin + extent.keyslots_size;
+    copy_range(from, to, 0, areas_begin, device);
+    for (const Range& area : extent.keyslot_areas) {
+        if (area.offset + area.length < area.offset) continue;
+        const uint64_t begin = std::max(area.offset, areas_begin);
         const uint64_t end = std::min(area.offset + area.length, length);
-        if (area.offset + area.length >= area.offset && begin < end)
-            copy_range(from, to, begin, end - begin, device);
+        if (begin < end) copy_range(from, to, begin, end - begin, device);
     }
 }
 
@@ -142,13 +131,15 @@ bool magic_at(int fd, off_t offset) {
 
 }  // namespace
 
-int copy_header_to_memfd(const std::string& device, uint64_t length) {
+int copy_header_to_memfd(const std::string& device) {
+    const HeaderExtent extent = validated_extent(device);
+    const uint64_t length = 2 * extent.metadata_size + extent.keyslots_size;
     Fd source = open_read(device);
     Fd copy(::memfd_create("cvfs-luks2-header", MFD_CLOEXEC | MFD_ALLOW_SEALING));
     if (copy.get() < 0) throw Error(ErrorKind::System, "memfd_create failed: " + errno_text(errno));
     if (::ftruncate(copy.get(), static_cast<off_t>(length)) != 0)
         throw Error(ErrorKind::System, "cannot size the LUKS2 header copy: " + errno_text(errno));
-    copy_header(source.get(), copy.get(), length, device);
+    copy_header(source.get(), copy.get(), extent, device);
     int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
     if (::fcntl(copy.get(), F_ADD_SEALS, seals) < 0)
         throw Error(ErrorKind::System, "cannot seal the LUKS2 header copy: " + errno_text(errno));

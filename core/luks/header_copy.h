@@ -7,10 +7,13 @@
 
 namespace cvfs {
 
-// Copies the first `length` bytes of `device` (both metadata copies and the
-// keyslots area) into a new memfd, sealed against any later change. Returns
-// the descriptor; the caller closes it. Throws Device on I/O errors.
-int copy_header_to_memfd(const std::string& device, uint64_t length);
+// Copies the LUKS2 header of `device` into a new memfd, sealed against any
+// later change: both metadata copies byte for byte, and of the keyslots area
+// the keyslot areas named by the header libcryptsetup loaded and validated.
+// No JSON read from the disk is parsed here. Returns the descriptor; the
+// caller closes it. Throws Header when the device has no valid LUKS2 header,
+// Device on I/O errors.
+int copy_header_to_memfd(const std::string& device);
 
 // "/proc/self/fd/<fd>": a path libcryptsetup can open.
 std::string fd_path(int fd);

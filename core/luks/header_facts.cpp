@@ -2,6 +2,8 @@
 #include "luks/header_facts.h"
 
 #include "base/error.h"
+#include "luks/crypt_handle.h"
+#include "luks/json_depth.h"
 
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
@@ -95,6 +97,8 @@ uint32_t volume_key_bits_of(const pt::ptree& root, const std::vector<KeyslotFact
 }
 
 pt::ptree parse(const std::string& json) {
+    if (!json_depth_within(json))
+        refuse("the header", "its JSON is nested deeper than " + std::to_string(kMaxHeaderJsonDepth) + " levels");
     pt::ptree root;
     std::istringstream in(json);
     try {
@@ -157,6 +161,7 @@ void read_keyslot_getters(crypt_device* cd, KeyslotFacts& k) {
 }  // namespace
 
 HeaderFacts read_header_facts(crypt_device* cd, const std::string& device) {
+    CryptLock lock;
     const char* json = nullptr;
     if (crypt_dump_json(cd, &json, 0) < 0 || !json) refuse(device, "crypt_dump_json failed");
     HeaderFacts f = header_facts_from_json(json);

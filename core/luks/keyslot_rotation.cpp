@@ -52,6 +52,7 @@ int add_keyslot(const std::string& device, const std::string& expected_uuid, con
                 const SecureBuffer& new_secret, KdfChoice kdf) {
     if (unlock_secret.empty() || new_secret.empty())
         throw Error(ErrorKind::Key, "an empty key cannot be added to " + device);
+    CryptLock lock;
     CryptHandle handle = open_same_header(device, expected_uuid);
     unlocked_keyslot(handle, device, unlock_secret);
     return add_slot(handle, device, unlock_secret, new_secret, kdf);
@@ -62,6 +63,7 @@ KeyslotRotation rotate_keyslot(const std::string& device, const std::string& exp
                                const CvfsToken& token) {
     if (unlock_secret.empty() || new_secret.empty())
         throw Error(ErrorKind::Key, "an empty key cannot be used to reseal " + device);
+    CryptLock lock;
     CryptHandle handle = open_same_header(device, expected_uuid);
     crypt_device* cd = handle.get();
     int token_id = find_cvfs_token(cd);

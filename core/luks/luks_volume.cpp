@@ -30,6 +30,7 @@ std::pair<std::string, std::string> split_cipher(const std::string& spec) {
 }
 
 std::string token_json(const CryptHandle& handle, int id, const std::string& device) {
+    CryptLock lock;
     const char* json = nullptr;
     handle.check(crypt_token_json_get(handle.get(), id, &json), ErrorKind::Header,
                  "cannot read token " + std::to_string(id) + " of " + device);
@@ -43,6 +44,7 @@ const char* passphrase_of(const SecureBuffer& secret) {
 }  // namespace
 
 crypt_pbkdf_type pbkdf_for(KdfChoice kdf) {
+    CryptLock lock;
     if (kdf == KdfChoice::MachineSecret)
         return {CRYPT_KDF_PBKDF2, "sha256", 0, kMinPbkdf2Iterations, 0, 0, CRYPT_PBKDF_NO_BENCHMARK};
     crypt_pbkdf_type pbkdf = *crypt_get_pbkdf_default(CRYPT_LUKS2);
@@ -51,6 +53,7 @@ crypt_pbkdf_type pbkdf_for(KdfChoice kdf) {
 }
 
 int find_cvfs_token(crypt_device* cd) {
+    CryptLock lock;
     int max = crypt_token_max(CRYPT_LUKS2);
     for (int id = 0; id < max; ++id) {
         const char* type = nullptr;
@@ -82,6 +85,7 @@ FormattedVolume FormattedVolume::format(const std::string& device, const LuksPar
     luks2.label = token.volume.c_str();
     luks2.subsystem = "cvfs";
 
+    CryptLock lock;
     CryptHandle handle = CryptHandle::open(device);
     crypt_device* cd = handle.get();
     handle.check(crypt_format(cd, CRYPT_LUKS2, cipher.c_str(), mode.c_str(), nullptr, nullptr, spec.key_bits / 8,
@@ -96,11 +100,13 @@ FormattedVolume FormattedVolume::format(const std::string& device, const LuksPar
 }
 
 void FormattedVolume::activate(const std::string& name, uint32_t flags) {
+    CryptLock lock;
     handle_.check(crypt_activate_by_volume_key(handle_.get(), name.c_str(), nullptr, 0, flags), ErrorKind::Device,
                   "cannot map " + device_ + " as " + name);
 }
 
 std::string FormattedVolume::uuid() const {
+    CryptLock lock;
     const char* uuid = crypt_get_uuid(handle_.get());
     return uuid ? uuid : "";
 }
@@ -133,13 +139,8 @@ CheckedHeader::~CheckedHeader() {
 }
 
 CheckedHeader CheckedHeader::load(const std::string& device, const LuksParams& expected) {
-    uint64_t metadata_size = 0, keyslots_size = 0;
-    {
-        CryptHandle disk = CryptHandle::open(device);
-        disk.load_luks2(device);
-        crypt_get_metadata_size(disk.get(), &metadata_size, &keyslots_size);
-    }
-    int fd = copy_header_to_memfd(device, 2 * metadata_size + keyslots_size);
+    int fd = copy_header_to_memfd(device);
+    CryptLock lock;
     CheckedHeader header(fd, CryptHandle::open_detached(fd_path(fd), device), device);
     header.handle_.load_luks2(device + " (in-memory copy)");
     enforce_header_policy(read_header_facts(header.handle_.get(), device), expected, device);
@@ -156,6 +157,7 @@ CheckedHeader CheckedHeader::load(const std::string& device, const LuksParams& e
 std::optional<CvfsToken> CheckedHeader::token() const { return token_; }
 
 std::string CheckedHeader::uuid() const {
+    CryptLock lock;
     const char* uuid = crypt_get_uuid(handle_.get());
     return uuid ? uuid : "";
 }
@@ -163,6 +165,7 @@ std::string CheckedHeader::uuid() const {
 int CheckedHeader::keyslot() const { return keyslot_; }
 
 bool CheckedHeader::verify_key(const SecureBuffer& secret) const {
+    CryptLock lock;
     int rc = crypt_activate_by_passphrase(handle_.get(), nullptr, keyslot_, passphrase_of(secret), secret.size(), 0);
     if (rc == -EPERM) {
         handle_.take_errors();
@@ -174,6 +177,7 @@ bool CheckedHeader::verify_key(const SecureBuffer& secret) const {
 }
 
 void CheckedHeader::activate(const std::string& name, const SecureBuffer& secret, uint32_t flags) const {
+    CryptLock lock;
     int rc = crypt_activate_by_passphrase(handle_.get(), name.c_str(), keyslot_, passphrase_of(secret),
                                           secret.size(), flags);
     if (rc == -EPERM)
@@ -184,6 +188,7 @@ void CheckedHeader::activate(const std::string& name, const SecureBuffer& secret
 }
 
 void write_token(const std::string& device, const CvfsToken& token) {
+    CryptLock lock;
     CryptHandle handle = CryptHandle::open(device);
     handle.load_luks2(device);
     int id = find_cvfs_token(handle.get());

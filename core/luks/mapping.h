@@ -21,15 +21,26 @@ struct Mapping {
 };
 
 // The mapping called `name`, or nullopt when there is none. Throws System
-// when device-mapper cannot be asked.
+// when device-mapper cannot be asked, State (naming the mapping and how to
+// remove it) when it is half made (see remove_half_made_mapping).
 std::optional<Mapping> find_mapping(const std::string& name);
+
+// Removes what an activation that died half way left of the mapping `name`:
+// a device-mapper device without an active table (an inactive one only), or
+// without its /dev/mapper node, and an integrity device <name>_dif without
+// the mapping above it; each only when its dm UUID names the LUKS2 header on
+// `node` (the volume's own device). Returns whether it removed anything;
+// false also when `name` is a whole mapping (the caller checks whose it is).
+// Throws State when such a device was made for another header, Busy when it
+// is in use.
+bool remove_half_made_mapping(const std::string& name, const std::string& node);
 
 // Removes the mapping (and its integrity device). Throws Busy when it is in use.
 void deactivate(const std::string& name);
 
 // Writes zeros over the whole mapped device `name` (an activated integrity
-// volume), so every sector gets a valid tag. Throws Refused when `progress`
-// asks to stop.
+// volume), so every sector gets a valid tag; `progress` hears after each MiB.
+// Throws Refused when `progress` returns false (within a MiB's write).
 void wipe_integrity(const std::string& name, const ProgressFn& progress);
 
 // How much of each end zero_integrity_ends writes: what libblkid, udev and

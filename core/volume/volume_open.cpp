@@ -90,6 +90,8 @@ void Engine::open(const VolumeConfig& volume) {
     PluginCall device_call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
     AttachedDevice attached(parts.device, device_call, volume.dev, temporary);
     const std::string& node = attached.node();
+    if (remove_half_made_mapping(volume.name, node))
+        log(LogLevel::Warning, "volume '" + volume.name + "': removed the half-made mapping an interrupted run left");
 
     const std::string mapped = mapper_path(volume);
     bool mapped_before = false;
@@ -182,6 +184,8 @@ void Engine::close(const VolumeConfig& volume) {
     VolumeLock lock(config_.global.run_dir, volume.name, parts.deadline);
     PluginCall device_call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
     DeviceProbe probe = parts.device.probe(device_call, volume.dev);
+    if (remove_half_made_mapping(volume.name, probe.node))
+        log(LogLevel::Warning, "volume '" + volume.name + "': removed the half-made mapping an interrupted run left");
     if (auto mapping = find_mapping(volume.name)) {
         // Without a node the configured device is not there (or not attached),
         // so the mapping cannot be on it: it is another tool's.
