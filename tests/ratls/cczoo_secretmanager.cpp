@@ -77,6 +77,9 @@ struct CczooSecretManager::Service final : secretmanger::SecretManger::Service {
             if (!peer.intel_ext || peer.intel_ext->size() < 256 + 32)
                 return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "");
             const auto& ext = *peer.intel_ext;
+            // The layout is the quote itself, then the key hash: nothing between them.
+            if (cvfs::ratls::tdx_quote_length(ext) + 32 != ext.size())
+                return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "");
             // verify_pubkey_hash: the 32 bytes after the quote are SHA-256(SPKI).
             if (std::memcmp(ext.data() + ext.size() - 32, peer.key_binding.data(), 32) != 0)
                 return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "");

@@ -66,6 +66,8 @@ struct Rig {
                    "#!/bin/sh\nexec '" RATLS_TEST_QUOTE "' '" + (dir / "tdx") + "'\n", 0755);
         write_file(dir / "quote-rtmr3.sh",
                    "#!/bin/sh\nexec '" RATLS_TEST_QUOTE "' '" + (dir / "tdx") + "' rtmr3\n", 0755);
+        write_file(dir / "quote-padded.sh",
+                   "#!/bin/sh\nexec '" RATLS_TEST_QUOTE "' '" + (dir / "tdx") + "' pad\n", 0755);
 
         write_file(dir / "secrets.json",
                    "{\"luksKey\": \"tpm-s3cret\\u0000\\n-end\", \"pcrBound\": \"p\", "
@@ -336,6 +338,17 @@ TEST_CASE(
         CHECK_THAT(log_lines.front(),
                    Catch::Contains("NOT authenticated (Intel compatibility mode)"));
     }
+    // A quote buffer with trailing zeros, as Intel's quote service gives it:
+    // the plugin embeds the quote alone, which the Intel server's layout needs.
+    TestCall padded("encrypt.ra-tls");
+    padded.string("server", "127.0.0.1:" + std::to_string(intel.port()))
+        .string("secret_id", "luksKey")
+        .string("protocol", "intel")
+        .string("tdx_quote_command", r.dir / "quote-padded.sh")
+        .integer("attempts", 1);
+    Result padded_got = get_key(padded);
+    INFO(padded_got.error);
+    CHECK(padded_got.status == CVFS_OK);
     TestCall unknown("encrypt.ra-tls");
     call_for(unknown, "tdx");
     Result missing = get_key(unknown);

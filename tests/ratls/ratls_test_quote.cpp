@@ -13,7 +13,7 @@
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: ratls_test_quote PKI_DIR [rtmr3] < report_data | --make-pki DIR\n");
+        std::fprintf(stderr, "usage: ratls_test_quote PKI_DIR [rtmr3|pad] < report_data | --make-pki DIR\n");
         return 2;
     }
     if (std::strcmp(argv[1], "--make-pki") == 0 && argc == 3) {
@@ -33,5 +33,7 @@ int main(int argc, char** argv) {
     }
     if (argc > 2 && std::strcmp(argv[2], "rtmr3") == 0) fields.rtmr[3][0] ^= 0xff;
     auto quote = ratls_test::make_tdx_quote(ratls_test::TdxTestPki::load(argv[1]), fields);
+    // "pad": a buffer as Intel's quote service returns it, with 70 zero bytes after the quote.
+    if (argc > 2 && std::strcmp(argv[2], "pad") == 0) quote.resize(quote.size() + 70, 0);
     return std::fwrite(quote.data(), 1, quote.size(), stdout) == quote.size() ? 0 : 1;
 }
