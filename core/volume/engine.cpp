@@ -4,9 +4,11 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "luks/format_marker.h"
 #include "luks/luks_volume.h"
 #include "volume/engine_parts.h"
 #include "volume/mounts.h"
+#include "volume/volume_identity.h"
 
 namespace cvfs {
 
@@ -79,17 +81,32 @@ void read_header_state(const VolumeConfig& volume, const std::string& header_pat
         status.state = VolumeState::NeedsInit;
         return;
     }
+    // crypt_format writes the label and subsystem: an init stopped before
+    // its token (or its first keyslot) is still recognised as cvfs's own.
+    auto marker = read_format_marker(header_path);
+    const bool marked = marker && marker->made_for(volume.name) && !marker->has_cvfs_token;
     try {
         CheckedHeader header = CheckedHeader::load(header_path, volume.luks);
         auto token = header.token();
-        if (!token) {
+        if (!token && marked) {
+            status.state = VolumeState::Interrupted;
+            status.detail = "init stopped before it wrote the cvfs token";
+        } else if (!token) {
             status.state = VolumeState::Foreign;
             status.detail = "LUKS2 volume without a cvfs token";
+        } else if (auto mismatch = token_mismatch(volume, *token)) {
+            status.state = VolumeState::Foreign;
+            status.detail = *mismatch;
         } else {
             status.state =
                 token->state == TokenState::Ready ? VolumeState::Ready : VolumeState::Interrupted;
         }
     } catch (const Error& e) {
+        if (marked && marker->keyslots == 0) {
+            status.state = VolumeState::Interrupted;
+            status.detail = "init stopped before it wrote the first keyslot";
+            return;
+        }
         status.state = VolumeState::Invalid;
         status.detail = e.what();
     }

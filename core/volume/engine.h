@@ -2,8 +2,8 @@
 //
 //   init   make a persistent volume: format LUKS2, enrol the provider's key,
 //          make the filesystem, mark it ready (the cvfs token)
-//   open   unlock (or, for a temporary volume, make afresh), make the
-//          filesystem if the volume is new, mount
+//   open   unlock (or, for a temporary volume, make afresh with its
+//          filesystem), mount; never formats a persistent volume
 //   close  unmount, remove the mapping, detach the device
 //   status what state a volume is in, without changing anything
 //   reseal a new key from the provider in place of the old one, no reformat
@@ -64,6 +64,10 @@ struct EngineOptions {
     std::function<bool(uint64_t done, uint64_t total)> progress;
     // Set by a signal handler to make plugins and waits stop early.
     const std::atomic<bool>* cancel = nullptr;
+    // open maps the volume (a temporary one with its new filesystem) and
+    // mounts nothing; a ready volume that shows no filesystem stays mapped,
+    // with a warning, so it can be checked (e2fsck with a backup superblock).
+    bool no_mount = false;
 };
 
 class Engine {
@@ -91,8 +95,11 @@ public:
 
     std::vector<PluginRegistry::Listing> plugins();
 
-private:
+    // The plugins of one volume, resolved together (engine_parts.h; for the
+    // engine's own files only).
     struct Parts;
+
+private:
     Parts resolve(const VolumeConfig& volume);
 
     EngineOptions options_;

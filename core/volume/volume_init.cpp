@@ -1,21 +1,34 @@
 // `cvfs init`: make a persistent volume.
 //
-// Order matters for recovery. The header is written first with a cvfs token
-// in state "initializing"; only after the filesystem is made does the token
-// become "ready". A crash in between leaves a volume that status calls
-// "init interrupted" and that init finishes without --force (removing the
-// mapping the interrupted run may have left), while a ready
-// volume, a foreign LUKS volume or anything libblkid recognises is never
-// overwritten without --force.
+// Order matters for recovery. crypt_format writes the header with the label
+// (the volume's name) and the subsystem "cvfs", then keyslot 0 and a cvfs
+// token in state "initializing" follow; only after the filesystem is made
+// does the token become "ready". An init stopped anywhere in between is one
+// that status calls "init interrupted" and that init finishes without
+// --force, but only after looking at what the volume holds: the token and
+// the label are unauthenticated (the host can write them), so its keyslot is
+// unlocked and the mapping looked at first (mapping_contents.h). Data there
+// means refuse without --force, except the empty, never mounted filesystem
+// the interrupted init itself made, which is then only marked ready. A ready
+// volume, another volume's header, a foreign LUKS volume or anything libblkid
+// recognises is never overwritten without --force.
+//
+// The volume's timeout bounds waiting for the key provider and the device,
+// not the device's own format work: the integrity wipe and mkfs run to their
+// end (Ctrl-C still stops them).
 #include <cvfs/key_provider.h>
+#include <libcryptsetup.h>
 
 #include "base/error.h"
 #include "base/log.h"
+#include "luks/format_marker.h"
 #include "luks/luks_volume.h"
 #include "volume/engine.h"
 #include "volume/engine_parts.h"
+#include "volume/mapping_contents.h"
 #include "volume/mounts.h"
 #include "volume/signature_probe.h"
+#include "volume/volume_identity.h"
 #include "volume/volume_lock.h"
 
 namespace cvfs {
@@ -24,33 +37,122 @@ namespace {
 
 const std::string force_hint = "add --force to destroy it (after making sure nothing on it is needed)";
 
-// Throws unless the device may be formatted: it is empty, holds an
-// interrupted cvfs init (which is then finished), or `force` is given.
-void check_overwrite_allowed(const VolumeConfig& volume, const std::string& node, bool force) {
+// What an init of this volume that did not finish left on the device.
+struct LeftByInit {
+    std::optional<CheckedHeader> header;  // nothing: stopped before its first keyslot
+    std::optional<CvfsToken> token;       // nothing: stopped before the token was written
+};
+
+// `dev`, and the node it resolved to when that is another name.
+std::string device_of(const VolumeConfig& volume, const std::string& node) {
+    return node == volume.dev ? volume.dev : volume.dev + " (" + node + ")";
+}
+
+// The interrupted init of this volume on `node`, if that is what it holds;
+// otherwise `what` says what it holds instead.
+std::optional<LeftByInit> interrupted_init(const VolumeConfig& volume, const std::string& node, std::string& what) {
+    auto marker = read_format_marker(node);
+    const bool marked = marker && marker->made_for(volume.name) && !marker->has_cvfs_token;
+    try {
+        CheckedHeader header = CheckedHeader::load(node, volume.luks);
+        auto token = header.token();
+        if (!token) {
+            if (marked) return LeftByInit{std::move(header), std::nullopt};
+            what = "a LUKS2 volume not made by cvfs";
+        } else if (auto mismatch = token_mismatch(volume, *token)) {
+            what = "another cvfs volume (" + *mismatch + ")";
+        } else if (token->state == TokenState::Initializing) {
+            return LeftByInit{std::move(header), token};
+        } else {
+            what = "an initialised cvfs volume";
+        }
+    } catch (const Error& e) {
+        // Stopped between crypt_format and the first keyslot: no key ever
+        // opened this header, so nothing was written through it.
+        if (marked && marker->keyslots == 0) return LeftByInit{};
+        what = std::string("a LUKS volume whose header cvfs refuses (") + e.what() + ")";
+    }
+    return std::nullopt;
+}
+
+// What the interrupted init's mapping holds, unlocked read-only.
+struct Leftover {
+    std::optional<std::string> data;  // nothing: empty
+    bool own_filesystem = false;      // the init's own, never mounted filesystem
+};
+
+Leftover look_at_mapping(const VolumeConfig& volume, const Engine::Parts& parts, const LeftByInit& left,
+                         const std::string& node, const std::atomic<bool>* cancel) {
+    TokenValues values = left.token ? left.token->provider_data : TokenValues{};
+    PluginCall key_call(volume, volume.key_provider, parts.deadline, &values, cancel);
+    SecureBuffer secret;
+    try {
+        secret = parts.key.get_key(key_call, CVFS_KEY_PURPOSE_UNLOCK);
+        left.header->activate(volume.name, secret, CRYPT_ACTIVATE_READONLY);
+    } catch (const Error& e) {
+        throw Error(ErrorKind::Refused,
+                    "volume '" + volume.name + "': " + device_of(volume, node) +
+                        " holds an interrupted init, but cvfs cannot unlock it to check that it holds no data (" +
+                        e.what() + ")",
+                    force_hint);
+    }
+    secret.reset();
+    const std::string mapped = mapper_path(volume);
+    Leftover leftover;
+    try {
+        leftover.data = data_on_mapping(mapped);
+        leftover.own_filesystem = leftover.data && left.token && parts.fs && volume.fs &&
+                                  left.token->fs == volume.fs->name && parts.fs->mount_type() &&
+                                  *parts.fs->mount_type() == "ext4" && filesystem_type(mapped) == "ext4" &&
+                                  holds_unmounted_ext4(mapped);
+    } catch (...) {
+        deactivate(volume.name);
+        throw;
+    }
+    deactivate(volume.name);
+    return leftover;
+}
+
+enum class InitStart { Format, MarkReady };
+
+// Decides how an interrupted init is finished; throws Refused when the
+// volume holds data.
+InitStart finish_interrupted(const VolumeConfig& volume, const Engine::Parts& parts, const LeftByInit& left,
+                             const std::string& node, const std::atomic<bool>* cancel) {
+    log(LogLevel::Info, "volume '" + volume.name + "': finishing an interrupted init");
+    if (!left.header) return InitStart::Format;
+    Leftover leftover = look_at_mapping(volume, parts, left, node, cancel);
+    if (!leftover.data) return InitStart::Format;
+    if (leftover.own_filesystem) return InitStart::MarkReady;
+    throw Error(ErrorKind::Refused,
+                "volume '" + volume.name + "': " + device_of(volume, node) + " says its init was interrupted, but the volume holds data (" +
+                    *leftover.data + ")",
+                "its header may have been changed or restored from an old copy; look at the data first "
+                "(cryptsetup open --readonly " + volume.dev + " NAME with the volume's key), and " + force_hint);
+}
+
+// Decides whether the device may be formatted: it is empty, holds an
+// interrupted init of this volume (which is then finished), or `force` is
+// given. Throws Refused otherwise.
+InitStart plan_init(const VolumeConfig& volume, const Engine::Parts& parts, const std::string& node, bool force,
+                    const std::atomic<bool>* cancel) {
     std::string what;
     if (has_luks_header(node)) {
-        try {
-            auto token = CheckedHeader::load(node, volume.luks).token();
-            if (token && token->state == TokenState::Initializing) {
-                log(LogLevel::Info, "volume '" + volume.name + "': finishing an interrupted init");
-                return;
-            }
-            what = token ? "an initialised cvfs volume" : "a LUKS2 volume not made by cvfs";
-        } catch (const Error& e) {
-            what = std::string("a LUKS volume whose header cvfs refuses (") + e.what() + ")";
+        if (auto left = interrupted_init(volume, node, what)) {
+            if (!force) return finish_interrupted(volume, parts, *left, node, cancel);
+            what = "an interrupted init";
         }
     } else if (auto signature = find_signature(node)) {
         what = "data: libblkid finds " + *signature;
     } else {
-        return;
+        return InitStart::Format;
     }
     if (force) {
         log(LogLevel::Warning, "volume '" + volume.name + "': destroying " + what + " on " + node);
-        return;
+        return InitStart::Format;
     }
-    // Name the node too when `dev` is another name for it (PARTUUID=..., a link).
-    const std::string device = node == volume.dev ? volume.dev : volume.dev + " (" + node + ")";
-    throw Error(ErrorKind::Refused, "volume '" + volume.name + "': " + device + " holds " + what, force_hint);
+    throw Error(ErrorKind::Refused, "volume '" + volume.name + "': " + device_of(volume, node) + " holds " + what,
+                force_hint);
 }
 
 // A mapping on this very device whose header says "initializing" is what a
@@ -59,10 +161,19 @@ bool left_by_interrupted_init(const VolumeConfig& volume, const Mapping& mapping
     if (mapping.underlying != block_device_number(node) || !has_luks_header(node)) return false;
     try {
         auto token = CheckedHeader::load(node, volume.luks).token();
-        return token && token->state == TokenState::Initializing;
+        return token && token->state == TokenState::Initializing && !token_mismatch(volume, *token);
     } catch (const Error&) {
         return false;
     }
+}
+
+// The filesystem an interrupted init already made: only the token changes.
+void mark_ready(const VolumeConfig& volume, const std::string& node) {
+    auto token = CheckedHeader::load(node, volume.luks).token();
+    if (!token) throw Error(ErrorKind::State, "volume '" + volume.name + "': the cvfs token of " + node + " is gone");
+    token->state = TokenState::Ready;
+    write_token(node, *token);
+    log(LogLevel::Info, "volume '" + volume.name + "': its filesystem was already made; marked ready");
 }
 
 }  // namespace
@@ -89,7 +200,10 @@ void Engine::init(const VolumeConfig& volume, bool force) {
         log(LogLevel::Info, "volume '" + volume.name + "' is temporary: open makes it afresh");
         return;
     }
-    check_overwrite_allowed(volume, node, force);
+    if (plan_init(volume, parts, node, force, options_.cancel) == InitStart::MarkReady) {
+        mark_ready(volume, node);
+        return;
+    }
 
     TokenValues values;
     PluginCall key_call(volume, volume.key_provider, parts.deadline, &values, options_.cancel);
@@ -106,7 +220,9 @@ void Engine::init(const VolumeConfig& volume, bool force) {
             if (volume.luks.integrity != IntegrityMode::None)
                 wipe_integrity(volume.name, options_.progress);
             if (parts.fs) {
-                PluginCall fs_call(volume, *volume.fs, parts.deadline, nullptr, options_.cancel);
+                // Format work is not bounded by the volume's timeout.
+                PluginCall fs_call(volume, *volume.fs, std::chrono::steady_clock::time_point::max(), nullptr,
+                                   options_.cancel);
                 parts.fs->make(fs_call, mapper_path(volume));
             }
         } catch (...) {

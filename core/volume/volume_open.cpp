@@ -7,18 +7,25 @@
 // persistent volume's header is checked against the allow-list before the
 // key provider is even asked, and the KDF runs once (in activation). A
 // temporary volume gets a fresh key, header and filesystem at each open, but
-// only over its own previous header or an empty device. Anything that fails
-// after activation removes the mapping again: no half-open volume is left.
+// only over its own previous header or an empty device. A persistent
+// volume's filesystem is made by init alone: open refuses a ready volume
+// that shows none (and a header whose token names another volume) and never
+// formats it. Anything that fails after activation removes the mapping
+// again: no half-open volume is left. --no-mount (EngineOptions::no_mount)
+// maps the volume and mounts nothing, also one that shows no filesystem, so
+// it can be checked.
 #include <cvfs/key_provider.h>
 #include <libcryptsetup.h>
 
 #include "base/error.h"
 #include "base/log.h"
+#include "luks/format_marker.h"
 #include "luks/luks_volume.h"
 #include "volume/engine.h"
 #include "volume/engine_parts.h"
 #include "volume/mounts.h"
 #include "volume/signature_probe.h"
+#include "volume/volume_identity.h"
 #include "volume/volume_lock.h"
 
 namespace cvfs {
@@ -81,6 +88,60 @@ bool temporary_mapping_finished(const std::string& mapped, bool has_fs_maker) {
     }
 }
 
+// A ready persistent volume that shows no filesystem is never formatted: its
+// filesystem was made by init, so a blank look means damage (a bad first
+// sector, a host that wrote over it), and a backup superblock may still
+// save it.
+Error no_filesystem(const VolumeConfig& volume, const std::string& mapped, const std::string& found,
+                    bool removed) {
+    const std::string fs = volume.fs ? volume.fs->name : "a filesystem";
+    std::string check = "`cvfs open --no-mount " + volume.name + "` keeps the mapping without mounting it; then ";
+    if (fs == "ext4")
+        check += "`e2fsck -n -b 32768 " + mapped + "` checks it with a backup superblock (`mke2fs -n " + mapped +
+                 "` lists where they are; -b 8193 for a small volume)";
+    else if (fs == "xfs")
+        check += "`xfs_repair -n " + mapped + "` looks for its secondary superblocks";
+    else
+        check += "look at " + mapped + " with the tools of its filesystem";
+    return Error(ErrorKind::State,
+                 "volume '" + volume.name + "' is ready, but " + mapped + " shows no filesystem (" + found +
+                     "; expected " + fs + ", made at init); cvfs does not format a volume that holds data" +
+                     (removed ? ", so it removed the mapping again" : ", nor mount it"),
+                 check + ", and `cvfs close " + volume.name + "`; only `cvfs init --force " + volume.name +
+                     "` makes a new, empty filesystem");
+}
+
+// What libblkid says about the mapping of a ready volume, or nothing when it
+// holds a signature.
+std::optional<std::string> missing_filesystem(const std::string& mapped) {
+    try {
+        if (find_signature(mapped)) return std::nullopt;
+        return "libblkid finds no signature";
+    } catch (const Error& e) {
+        return e.what();
+    }
+}
+
+// The header of a persistent volume, before the provider is asked for a key:
+// it is this volume's (not another's swapped in) and its init finished.
+CvfsToken require_ready_token(const VolumeConfig& volume, const CheckedHeader& header, const std::string& node) {
+    auto token = header.token();
+    if (!token) {
+        auto marker = read_format_marker(node);
+        if (marker && marker->made_for(volume.name))
+            throw Error(ErrorKind::State, "volume '" + volume.name + "': its init was interrupted",
+                        "run `cvfs init " + volume.name + "` to finish it");
+        throw Error(ErrorKind::Header,
+                    "volume '" + volume.name + "': " + volume.dev + " holds a LUKS2 volume not made by cvfs",
+                    "check `dev` in " + volume.file);
+    }
+    require_token_of(volume, *token, volume.dev);
+    if (token->state != TokenState::Ready)
+        throw Error(ErrorKind::State, "volume '" + volume.name + "': its init was interrupted",
+                    "run `cvfs init " + volume.name + "` to finish it");
+    return *token;
+}
+
 }  // namespace
 
 void Engine::open(const VolumeConfig& volume) {
@@ -125,15 +186,7 @@ void Engine::open(const VolumeConfig& volume) {
         activated_here = true;
     } else {
         CheckedHeader header = CheckedHeader::load(node, volume.luks);
-        auto token = header.token();
-        if (!token)
-            throw Error(ErrorKind::Header,
-                        "volume '" + volume.name + "': " + volume.dev +
-                            " holds a LUKS2 volume not made by cvfs",
-                        "check `dev` in " + volume.file);
-        if (token->state != TokenState::Ready)
-            throw Error(ErrorKind::State, "volume '" + volume.name + "': its init was interrupted",
-                        "run `cvfs init " + volume.name + "` to finish it");
+        std::optional<CvfsToken> token = require_ready_token(volume, header, node);
         TokenValues values = token->provider_data;
         PluginCall key_call(volume, volume.key_provider, parts.deadline, &values, options_.cancel);
         SecureBuffer secret = parts.key.get_key(key_call, CVFS_KEY_PURPOSE_UNLOCK);
@@ -155,11 +208,19 @@ void Engine::open(const VolumeConfig& volume) {
         // nothing it has not written (see fs_maker.h).
         if (made_here && volume.luks.integrity != IntegrityMode::None)
             zero_integrity_ends(volume.name);
-        if (parts.fs && (made_here || !find_signature(mapped))) {
-            PluginCall fs_call(volume, *volume.fs, parts.deadline, nullptr, options_.cancel);
+        if (parts.fs && made_here) {
+            // Format work is not bounded by the volume's timeout (Ctrl-C stops it).
+            PluginCall fs_call(volume, *volume.fs, std::chrono::steady_clock::time_point::max(), nullptr,
+                               options_.cancel);
             parts.fs->make(fs_call, mapped);
+        } else if (!temporary && (parts.fs || volume.mount)) {
+            if (auto found = missing_filesystem(mapped)) {
+                if (!options_.no_mount) throw no_filesystem(volume, mapped, *found, activated_here);
+                log(LogLevel::Warning, "volume '" + volume.name + "': " + mapped + " shows no filesystem (" +
+                                           *found + "); kept mapped, unmounted, as --no-mount asks");
+            }
         }
-        if (volume.mount) {
+        if (volume.mount && !options_.no_mount) {
             std::optional<std::string> type =
                 parts.fs ? parts.fs->mount_type() : filesystem_type(mapped);
             if (!type)

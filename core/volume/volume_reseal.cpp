@@ -72,6 +72,11 @@ CvfsToken ready_token(const VolumeConfig& volume, const CheckedHeader& header) {
     if (!token)
         throw Error(ErrorKind::Header, "volume '" + volume.name + "': " + volume.dev + " holds a LUKS2 volume not made by cvfs",
                     "check `dev` in " + volume.file);
+    if (token->volume != volume.name)  // another volume's header and data swapped in
+        throw Error(ErrorKind::Header,
+                    "volume '" + volume.name + "': " + volume.dev + " holds another cvfs volume: its token names '" +
+                        token->volume + "'",
+                    "check `dev` in " + volume.file + " and what was written to " + volume.dev);
     if (token->state != TokenState::Ready)
         throw Error(ErrorKind::State, "volume '" + volume.name + "': its init was interrupted",
                     "run `cvfs init " + volume.name + "` to finish it");

@@ -13,8 +13,20 @@
 //                   an integer with K, M, G or T (powers of 1024), as an
 //                   integer or a string. Needed only to create the file; at
 //                   least 16 MiB (the LUKS2 header alone takes 16 MiB).
+//   allocate = "sparse" | "full"
+//                   "sparse" (the default): the file takes space as the
+//                   volume is written. "full": init (and each open of a
+//                   temporary volume) reserves all of it with fallocate, so
+//                   the volume can never run out of room under the file.
+//
+// A sparse file on a filesystem without room for the rest of it would accept
+// writes that then fail in the kernel (I/O errors, an aborted ext4 journal),
+// so creating or initialising a volume refuses when the free space of the
+// filesystem holding the file is smaller than what the file does not hold
+// yet, naming the file, its size and the free space; open only warns.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -91,6 +103,16 @@ std::optional<uint64_t> configured_size(const Config& config) {
     return size;
 }
 
+// The `allocate` of [device]: is the whole file to be reserved?
+bool allocate_full(const Config& config) {
+    const cvfs_config_item* item = config.find("allocate");
+    if (!item) return false;
+    if (item->type == CVFS_VALUE_STRING && std::string(item->string) == "full") return true;
+    if (item->type == CVFS_VALUE_STRING && std::string(item->string) == "sparse") return false;
+    throw Error(CVFS_E_INVALID_CONFIG, config.where(*item) + "allocate in [" + config.table() +
+                                           "] must be \"sparse\" or \"full\"");
+}
+
 std::string parent_of(const std::string& path) {
     size_t slash = path.rfind('/');
     return slash == 0 ? "/" : path.substr(0, slash);
@@ -141,14 +163,67 @@ cvfs_loop::BackingFile backing_file(const struct stat& st) {
     return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
 }
 
+// The file's size, the bytes of it not allocated yet, and the free space of
+// the filesystem that holds it (f_bavail: without a reserve for root).
+struct Room {
+    uint64_t size = 0, missing = 0, free = 0;
+};
+
+Room room_of(const std::string& dev, int fd) {
+    struct stat st {};
+    struct statvfs fs {};
+    if (fstat(fd, &st) != 0 || fstatvfs(fd, &fs) != 0)
+        throw Error(CVFS_E_UNAVAILABLE, "cannot see how much room " + dev + " has: " + errno_text());
+    Room room;
+    room.size = static_cast<uint64_t>(st.st_size);
+    const uint64_t allocated = static_cast<uint64_t>(st.st_blocks) * 512;
+    room.missing = allocated < room.size ? room.size - allocated : 0;
+    room.free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    return room;
+}
+
+std::string shortfall(const std::string& dev, const Room& room) {
+    return "block file " + dev + " is " + human_size(room.size) + " but sparse, with " + human_size(room.missing) +
+           " not allocated yet, and the filesystem holding it has only " + human_size(room.free) +
+           " free: writes to the volume would fail with I/O errors once it is full";
+}
+
+// Makes sure the file can hold what the volume writes: reserves it all
+// (`allocate = "full"`), or refuses when the filesystem lacks the room.
+void reserve_room(const Call& call, const std::string& dev, int fd) {
+    if (allocate_full(call.config())) {
+        Room room = room_of(dev, fd);
+        if (room.missing == 0) return;
+        int error = posix_fallocate(fd, 0, static_cast<off_t>(room.size));
+        if (error != 0)
+            throw Error(CVFS_E_UNAVAILABLE, "cannot reserve the " + human_size(room.size) + " of block file " + dev +
+                                                " (allocate = \"full\"; " + human_size(room.free) +
+                                                " free): " + std::strerror(error));
+        call.log(CVFS_LOG_INFO, "reserved all " + human_size(room.size) + " of block file " + dev);
+        return;
+    }
+    Room room = room_of(dev, fd);
+    if (room.missing > room.free)
+        throw Error(CVFS_E_UNAVAILABLE, shortfall(dev, room) +
+                                            "; free some space, make `size` smaller, put the file on a bigger "
+                                            "filesystem, or set allocate = \"full\" in [device] once there is room");
+}
+
+void warn_if_short(const Call& call, const std::string& dev, int fd) {
+    Room room = room_of(dev, fd);
+    if (room.missing > room.free)
+        call.log(CVFS_LOG_WARNING, shortfall(dev, room) + "; free some space before writing much to the volume");
+}
+
 class Loop {
 public:
     explicit Loop(const cvfs::sdk::Host&) {}
 
     void check_config(Call& call, const char* dev) {
         Config config = call.config();
-        config.allow_only({"size"});
+        config.allow_only({"size", "allocate"});
         configured_size(config);
+        allocate_full(config);
         if (dev[0] != '/')
             throw Error(CVFS_E_INVALID_CONFIG,
                         std::string(config.source()) + ": dev = \"" + dev +
@@ -179,12 +254,14 @@ public:
     std::string attach(Call& call, const char* dev, bool create) {
         check_config(call, dev);
         UniqueFd file(open(dev, O_RDWR | O_CLOEXEC));
+        bool created = false;
         if (file.get() < 0 && errno == ENOENT) {
             if (!create)
                 throw Error(CVFS_E_NOT_FOUND, std::string("block file ") + dev +
                                                   " does not exist; run `cvfs init` to create it");
             create_block_file(call, dev);
-            return attach(call, dev, false);
+            created = true;
+            file.reset(open(dev, O_RDWR | O_CLOEXEC));
         }
         if (file.get() < 0 && errno == EISDIR) refuse_not_regular(dev);
         if (file.get() < 0)
@@ -193,6 +270,16 @@ public:
         if (fstat(file.get(), &st) != 0)
             throw Error(CVFS_E_UNAVAILABLE, std::string("cannot stat ") + dev + ": " + errno_text());
         check_usable(dev, st);
+        if (create) {
+            try {
+                reserve_room(call, dev, file.get());
+            } catch (...) {
+                if (created) unlink(dev);  // nothing is in it yet
+                throw;
+            }
+        } else {
+            warn_if_short(call, dev, file.get());
+        }
         std::string node = cvfs_loop::find_attached(backing_file(st));
         if (!node.empty()) return node;
         node = cvfs_loop::attach_free_loop(call, file.get(), dev);

@@ -1,6 +1,8 @@
 // Tests of the "loop" device backend on real loop devices: creating the
 // sparse block file, refusing what cannot hold a volume, attaching, finding
-// the attached device again, and detaching. Needs root and /dev/loop-control.
+// the attached device again, and detaching; the room check for a sparse file
+// and allocate = "full" on a small tmpfs. Needs root and /dev/loop-control.
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,4 +225,97 @@ TEST_CASE("loop leaves a loop device alone that serves another file") {
     REQUIRE(attached.status == CVFS_OK);
     CHECK(detach(ours, attached.node) == CVFS_OK);
     CHECK(sysfs_backing_file(attached.node) == other);
+}
+
+// ---- room for a sparse block file ---------------------------------------------
+
+namespace {
+
+// A 40 MiB tmpfs mounted for one test (loop devices work on tmpfs files).
+struct SmallFilesystem {
+    TempDir dir;
+    SmallFilesystem() {
+        REQUIRE(mount("cvfs-test", dir.path().c_str(), "tmpfs", 0, "size=40m,mode=0700") == 0);
+    }
+    ~SmallFilesystem() { umount2(dir.path().c_str(), MNT_DETACH); }
+    std::string operator/(const std::string& name) const { return dir / name; }
+};
+
+bool logged(const std::string& text) {
+    std::lock_guard lock(log_mutex);
+    for (const auto& line : log_lines)
+        if (line.find(text) != std::string::npos) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("loop refuses to create a sparse block file bigger than the free space") {
+    SmallFilesystem fs;
+    std::string dev = fs / "big.img";
+    TestCall call("device");
+    call.string("size", "64M");
+    ErrorText error;
+    Attached attached = attach(call, dev, true, error);
+    DetachAtEnd cleanup{dev, attached.node};
+    CHECK(attached.status == CVFS_E_UNAVAILABLE);
+    CHECK_THAT(error.str(), Catch::Contains(dev) && Catch::Contains("64 MiB") && Catch::Contains("40 MiB free") &&
+                                Catch::Contains("allocate = \"full\""));
+    CHECK(access(dev.c_str(), F_OK) != 0);  // the empty file it made is gone again
+}
+
+TEST_CASE("loop refuses init over an existing sparse file without room, and only warns at open") {
+    SmallFilesystem fs;
+    std::string dev = fs / "existing.img";
+    make_file(dev, 64 << 20);
+    ErrorText error;
+    {
+        TestCall init("device");
+        Attached attached = attach(init, dev, true, error);
+        DetachAtEnd cleanup{dev, attached.node};
+        CHECK(attached.status == CVFS_E_UNAVAILABLE);
+        CHECK_THAT(error.str(), Catch::Contains("not allocated yet"));
+    }
+    CHECK(access(dev.c_str(), F_OK) == 0);  // not ours to remove
+    TestCall open("device");
+    Attached attached = attach(open, dev, false, error);
+    DetachAtEnd cleanup{dev, attached.node};
+    REQUIRE(attached.status == CVFS_OK);
+    CHECK(logged(dev + " is 64 MiB but sparse"));
+}
+
+TEST_CASE("loop with allocate = \"full\" reserves the whole file, or says why it cannot") {
+    SmallFilesystem fs;
+    std::string dev = fs / "full.img";
+    ErrorText error;
+    TestCall fits("device");
+    fits.string("size", "32M").string("allocate", "full");
+    Attached attached = attach(fits, dev, true, error);
+    DetachAtEnd cleanup{dev, attached.node};
+    REQUIRE(attached.status == CVFS_OK);
+    struct stat st {};
+    REQUIRE(stat(dev.c_str(), &st) == 0);
+    CHECK(st.st_blocks * 512 >= 32 << 20);
+
+    std::string big = fs / "too-big.img";
+    TestCall too_big("device");
+    too_big.string("size", "64M").string("allocate", "full");
+    CHECK(attach(too_big, big, true, error).status == CVFS_E_UNAVAILABLE);
+    CHECK_THAT(error.str(), Catch::Contains("cannot reserve the 64 MiB of block file " + big));
+}
+
+TEST_CASE("loop takes allocate = \"sparse\" or \"full\" only") {
+    ErrorText error;
+    for (auto [text, ok] : {std::pair{"sparse", true}, {"full", true}, {"Full", false}, {"yes", false}}) {
+        TestCall call("device");
+        call.string("allocate", text, 7);
+        cvfs_status status = ops().check_config(loop().context(), call.raw(), "/var/lib/x.img", error.get());
+        INFO(text << ": " << error.str());
+        CHECK((status == CVFS_OK) == ok);
+        if (!ok) CHECK_THAT(error.str(), Catch::Contains(":7:") && Catch::Contains("\"sparse\" or \"full\""));
+    }
+    TestCall integer("device");
+    integer.integer("allocate", 1);
+    CHECK(ops().check_config(loop().context(), integer.raw(), "/var/lib/x.img", error.get()) ==
+          CVFS_E_INVALID_CONFIG);
 }
