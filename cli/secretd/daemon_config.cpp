@@ -59,10 +59,13 @@ struct Reader {
     }
     // A list of TCB statuses, by Intel's names.
     std::vector<std::string> tcb_statuses(const toml::node& node, const std::string& where) const {
-        static const std::vector<std::string> known = {
-            "UpToDate",  "SWHardeningNeeded",           "ConfigurationNeeded",
-            "ConfigurationAndSWHardeningNeeded",         "OutOfDate",
-            "OutOfDateConfigurationNeeded",              "Revoked"};
+        static const std::vector<std::string> known = {"UpToDate",
+                                                       "SWHardeningNeeded",
+                                                       "ConfigurationNeeded",
+                                                       "ConfigurationAndSWHardeningNeeded",
+                                                       "OutOfDate",
+                                                       "OutOfDateConfigurationNeeded",
+                                                       "Revoked"};
         if (!node.is_array())
             fail(&node, "'accept_tcb_status' in " + where + " must be an array of TCB statuses");
         std::vector<std::string> statuses;
@@ -101,11 +104,11 @@ std::string lower_hex(const ratls::Bytes& bytes) { return ratls::to_hex(bytes); 
 ReleasePolicy read_policy(const Reader& r, const toml::table& table, const std::string& id,
                           const std::vector<std::string>& default_tcb_status) {
     std::string name = "[policy.\"" + id + "\"]";
-    r.allow_only(table,
-                 {"tdx_mrtd", "tdx_rtmr0", "tdx_rtmr1", "tdx_rtmr2", "tdx_rtmr3",
-                  "tdx_td_attributes", "tdx_xfam", "tdx_mr_servicetd", "accept_tcb_status",
-                  "tpm_ak", "tpm_pcrs"},
-                 name);
+    r.allow_only(
+        table,
+        {"tdx_mrtd", "tdx_rtmr0", "tdx_rtmr1", "tdx_rtmr2", "tdx_rtmr3", "tdx_td_attributes",
+         "tdx_xfam", "tdx_mr_servicetd", "accept_tcb_status", "tpm_ak", "tpm_pcrs"},
+        name);
     ReleasePolicy p;
     p.tdx_mrtd = r.hex_list(table, "tdx_mrtd", 48);
     for (int i = 0; i < 4; ++i)
@@ -196,8 +199,8 @@ DaemonConfig load_daemon_config(const std::string& path) {
                 try {
                     ratls::count_crls(c.tdx.crl_pems.back(), "the CRL file " + file);
                 } catch (const ratls::EvidenceError& e) {
-                    r.fail(&item, std::string(e.what()) +
-                                      "; give Intel's CRL as served (DER) or in PEM");
+                    r.fail(&item,
+                           std::string(e.what()) + "; give Intel's CRL as served (DER) or in PEM");
                 }
             }
         }

@@ -48,8 +48,8 @@ std::string refusal(const ReleasePolicy& policy, const ratls::TdxClaims& claims)
     if (!policy.tdx_mr_servicetd.empty() && claims.mr_servicetd.empty())
         return "the policy names tdx_mr_servicetd, and this quote (v" +
                std::to_string(claims.quote_version) + ", no TDX 1.5 body) has none";
-    if (auto why = mismatch("tdx_mr_servicetd", policy.tdx_mr_servicetd, claims.mr_servicetd,
-                            false);
+    if (auto why =
+            mismatch("tdx_mr_servicetd", policy.tdx_mr_servicetd, claims.mr_servicetd, false);
         !why.empty())
         return why;
     return tcb_refusal(policy, claims);

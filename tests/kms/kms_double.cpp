@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "base64.h"
+#include "kms_signing.h"       // http_date / parse_http_date only
 #include "kms_wire_test.pb.h"  // the test's own protobuf code, not the plugin's codec
-#include "kms_signing.h"  // http_date / parse_http_date only
 
 namespace kms_test {
 namespace {

@@ -30,10 +30,10 @@ std::string unhex(const std::string& hex) {
 // GetSecretValueRequest { SecretName = "data0-key", VersionStage = "ACSCurrent",
 // VersionId = "v1", FetchExtendedConfig = true }
 const std::string kRequest = unhex(
-    "0a 09 64 61 74 61 30 2d 6b 65 79"        // 1 << 3 | 2 = 0x0a, length 9, "data0-key"
-    "12 0a 41 43 53 43 75 72 72 65 6e 74"     // 2 << 3 | 2 = 0x12, length 10, "ACSCurrent"
-    "1a 02 76 31"                             // 3 << 3 | 2 = 0x1a, length 2, "v1"
-    "20 01");                                 // 4 << 3 | 0 = 0x20, varint 1 (true)
+    "0a 09 64 61 74 61 30 2d 6b 65 79"     // 1 << 3 | 2 = 0x0a, length 9, "data0-key"
+    "12 0a 41 43 53 43 75 72 72 65 6e 74"  // 2 << 3 | 2 = 0x12, length 10, "ACSCurrent"
+    "1a 02 76 31"                          // 3 << 3 | 2 = 0x1a, length 2, "v1"
+    "20 01");                              // 4 << 3 | 0 = 0x20, varint 1 (true)
 
 // What the plugin sends: the secret name alone (the others at their default).
 const std::string kNameOnlyRequest = unhex("0a 09 64 61 74 61 30 2d 6b 65 79");
@@ -43,29 +43,30 @@ const std::string kNameOnlyRequest = unhex("0a 09 64 61 74 61 30 2d 6b 65 79");
 // ["ACSCurrent", "ACSPrevious"], VersionId = "v1", CreateTime = "2026",
 // RequestId = "req-1" }
 const std::string kResponse = unhex(
-    "0a 09 64 61 74 61 30 2d 6b 65 79"           // 1: SecretName
-    "12 07 47 65 6e 65 72 69 63"                 // 2 << 3 | 2 = 0x12: SecretType "Generic"
-    "1a 08 63 32 56 6a 63 6d 56 30"              // 3 << 3 | 2 = 0x1a: SecretData "c2VjcmV0"
-    "22 04 74 65 78 74"                          // 4 << 3 | 2 = 0x22: SecretDataType "text"
-    "2a 0a 41 43 53 43 75 72 72 65 6e 74"        // 5 << 3 | 2 = 0x2a: VersionStages[0]
-    "2a 0b 41 43 53 50 72 65 76 69 6f 75 73"     // 5 again: VersionStages[1] "ACSPrevious"
-    "32 02 76 31"                                // 6 << 3 | 2 = 0x32: VersionId "v1"
-    "3a 04 32 30 32 36"                          // 7 << 3 | 2 = 0x3a: CreateTime "2026"
-    "42 05 72 65 71 2d 31");                     // 8 << 3 | 2 = 0x42: RequestId "req-1"
+    "0a 09 64 61 74 61 30 2d 6b 65 79"        // 1: SecretName
+    "12 07 47 65 6e 65 72 69 63"              // 2 << 3 | 2 = 0x12: SecretType "Generic"
+    "1a 08 63 32 56 6a 63 6d 56 30"           // 3 << 3 | 2 = 0x1a: SecretData "c2VjcmV0"
+    "22 04 74 65 78 74"                       // 4 << 3 | 2 = 0x22: SecretDataType "text"
+    "2a 0a 41 43 53 43 75 72 72 65 6e 74"     // 5 << 3 | 2 = 0x2a: VersionStages[0]
+    "2a 0b 41 43 53 50 72 65 76 69 6f 75 73"  // 5 again: VersionStages[1] "ACSPrevious"
+    "32 02 76 31"                             // 6 << 3 | 2 = 0x32: VersionId "v1"
+    "3a 04 32 30 32 36"                       // 7 << 3 | 2 = 0x3a: CreateTime "2026"
+    "42 05 72 65 71 2d 31");                  // 8 << 3 | 2 = 0x42: RequestId "req-1"
 
 // Error { StatusCode = 404, ErrorCode = "NotFound", ErrorMessage = "gone",
 // RequestId = "req-2" }
 const std::string kError = unhex(
-    "08 94 03"                                   // 1 << 3 | 0: 404 = 0b11_0010100 -> 0x94 0x03
-    "12 08 4e 6f 74 46 6f 75 6e 64"              // 2 << 3 | 2: ErrorCode "NotFound"
-    "1a 04 67 6f 6e 65"                          // 3 << 3 | 2: ErrorMessage "gone"
-    "22 05 72 65 71 2d 32");                     // 4 << 3 | 2: RequestId "req-2"
+    "08 94 03"                       // 1 << 3 | 0: 404 = 0b11_0010100 -> 0x94 0x03
+    "12 08 4e 6f 74 46 6f 75 6e 64"  // 2 << 3 | 2: ErrorCode "NotFound"
+    "1a 04 67 6f 6e 65"              // 3 << 3 | 2: ErrorMessage "gone"
+    "22 05 72 65 71 2d 32");         // 4 << 3 | 2: RequestId "req-2"
 
 }  // namespace
 
-TEST_CASE("GetSecretValueRequest: both encoders write the known-answer bytes, both decoders read them") {
-    CHECK(cvfs::kms::encode(cvfs::kms::GetSecretValueRequest{"data0-key", "ACSCurrent", "v1", true}) ==
-          kRequest);
+TEST_CASE(
+    "GetSecretValueRequest: both encoders write the known-answer bytes, both decoders read them") {
+    CHECK(cvfs::kms::encode(
+              cvfs::kms::GetSecretValueRequest{"data0-key", "ACSCurrent", "v1", true}) == kRequest);
     CHECK(cvfs::kms::encode(cvfs::kms::GetSecretValueRequest{"data0-key", {}, {}, false}) ==
           kNameOnlyRequest);
     kms_wire_test::SecretValueRequest generated;
@@ -87,7 +88,8 @@ TEST_CASE("GetSecretValueRequest: both encoders write the known-answer bytes, bo
     CHECK(parsed.version_stage().empty());
 }
 
-TEST_CASE("GetSecretValueResponse: both encoders write the known-answer bytes, both decoders read them") {
+TEST_CASE(
+    "GetSecretValueResponse: both encoders write the known-answer bytes, both decoders read them") {
     kms_wire_test::SecretValueResponse generated;
     generated.set_secret_name("data0-key");
     generated.set_secret_type("Generic");
@@ -121,12 +123,15 @@ TEST_CASE("GetSecretValueResponse: both encoders write the known-answer bytes, b
     plugin_side.version_id = "v1";
     plugin_side.request_id = "req-1";
     std::string without_create_time = kResponse;
-    without_create_time.erase(without_create_time.find("\x3a\x04" "2026"), 6);
+    without_create_time.erase(without_create_time.find("\x3a\x04"
+                                                       "2026"),
+                              6);
     CHECK(cvfs::kms::encode(plugin_side) == without_create_time);
 }
 
 TEST_CASE("Error: both encoders write the known-answer bytes, both decoders read them") {
-    CHECK(cvfs::kms::encode(cvfs::kms::KmsErrorMessage{404, "NotFound", "gone", "req-2"}) == kError);
+    CHECK(cvfs::kms::encode(cvfs::kms::KmsErrorMessage{404, "NotFound", "gone", "req-2"}) ==
+          kError);
     kms_wire_test::GatewayError generated;
     generated.set_status_code(404);
     generated.set_error_code("NotFound");

@@ -82,8 +82,8 @@ void put_u32(Bytes& b, size_t at, size_t v) {
 }
 
 // Where the parts of a v4 quote are (Intel's sgx_quote_4.h).
-constexpr size_t kV4SigLength = 632, kV4Signature = 636, kV4CertDataSize = 766,
-                 kV4QeReport = 770, kV4QeAuth = 770 + 384 + 64 + 2, kV4ChainSize = kV4QeAuth + 32 + 2,
+constexpr size_t kV4SigLength = 632, kV4Signature = 636, kV4CertDataSize = 766, kV4QeReport = 770,
+                 kV4QeAuth = 770 + 384 + 64 + 2, kV4ChainSize = kV4QeAuth + 32 + 2,
                  kV4Chain = kV4ChainSize + 4;
 
 // The v4 quote with its PCK chain replaced by `chain` (all sizes fixed up).
@@ -98,7 +98,8 @@ Bytes with_chain(const Bytes& quote, const std::string& chain) {
 }
 
 std::string chain_of_v4(const Bytes& quote) {
-    return std::string(quote.begin() + kV4Chain, quote.begin() + kV4Chain + u32_at(quote, kV4ChainSize));
+    return std::string(quote.begin() + kV4Chain,
+                       quote.begin() + kV4Chain + u32_at(quote, kV4ChainSize));
 }
 
 Bytes flipped(Bytes quote, size_t at) {
@@ -159,7 +160,8 @@ TEST_CASE("Intel's DER CRLs are read and checked; PEM too; a CRL file without a 
     CHECK_THAT(verdict(spr, late), Catch::Contains("CRL has expired"));
 }
 
-TEST_CASE("the real v4 platform with Intel's TCB info: no TCB level matches, Intel's 'not supported'") {
+TEST_CASE(
+    "the real v4 platform with Intel's TCB info: no TCB level matches, Intel's 'not supported'") {
     Bytes spr = read_bytes("tdx_prod_quote_SPR_E4.dat");
     // The PCK's SGX components (3,3,2,2,2,1,0,2,...) are below both levels'
     // (5,5,2,2,3,1,0,3,...): Intel's QVL says TCB_NOT_SUPPORTED and refuses.
@@ -197,8 +199,9 @@ TEST_CASE("the real v5 quote (TDX 1.5 body) is parsed and verified up to Intel's
     TdxTrust collateral = intel_root(kV5Time);
     collateral.tcb_info_json = read_file("sample_tcbinfo_response_v5");
     collateral.tcb_signing_pem = read_file("tcb_info_issuer_chain.pem");
-    CHECK_THAT(verdict(v5, collateral), Catch::Contains("TCB signing certificate does not verify") &&
-                                            Catch::Contains("expired"));
+    CHECK_THAT(
+        verdict(v5, collateral),
+        Catch::Contains("TCB signing certificate does not verify") && Catch::Contains("expired"));
 }
 
 TEST_CASE("Intel's TCB rating of the real v5 platform: the module rated through its identity") {
@@ -278,8 +281,8 @@ TEST_CASE("each tampered field of the real quotes is refused with its reason") {
 TEST_CASE("a substituted root certificate in the quote's PCK chain is refused, naming both") {
     Bytes spr = read_bytes("tdx_prod_quote_SPR_E4.dat");
     std::string chain = chain_of_v4(spr);
-    size_t root_at = chain.find("-----BEGIN CERTIFICATE-----",
-                                chain.find("-----BEGIN CERTIFICATE-----", 1) + 1);
+    size_t root_at =
+        chain.find("-----BEGIN CERTIFICATE-----", chain.find("-----BEGIN CERTIFICATE-----", 1) + 1);
     auto key = ratls_test::new_p256_key();
     auto fake = ratls_test::make_cert("Intel SGX Root CA", key.get(), nullptr, key.get(), true);
     Bytes forged = with_chain(spr, chain.substr(0, root_at) + ratls_test::pem_of(fake.get()));
@@ -307,8 +310,9 @@ TEST_CASE("policies name the v5 fields and the TCB statuses they accept") {
     CHECK_THAT(cvfs::secretd::refusal(p, v5), Catch::Contains("tdx_mr_servicetd 0000"));
     p.tdx_mr_servicetd.clear();
     v5.tcb_status = "OutOfDate";
-    CHECK_THAT(cvfs::secretd::refusal(p, v5),
-               Catch::Contains("TCB status OutOfDate is not accepted (accept_tcb_status: UpToDate)"));
+    CHECK_THAT(
+        cvfs::secretd::refusal(p, v5),
+        Catch::Contains("TCB status OutOfDate is not accepted (accept_tcb_status: UpToDate)"));
     p.accept_tcb_status = {"UpToDate", "OutOfDate"};
     CHECK(cvfs::secretd::refusal(p, v5).empty());
 }

@@ -155,28 +155,31 @@ TEST_CASE("[tdx] crls are read as DER or PEM; a file without a CRL names itself"
     dir.write("pck.crl", der, 0644);
     dir.write("empty.crl", "-----BEGIN X509 CRL-----\n-----END X509 CRL-----\n", 0644);
     std::string base = "server_cert = \"a\"\nserver_key = \"b\"\nsecrets = \"c\"\n[tdx]\n";
-    DaemonConfig c = load_daemon_config(dir.write("ok.toml", base + "crls = [\"pck.crl\"]\n", 0600));
+    DaemonConfig c =
+        load_daemon_config(dir.write("ok.toml", base + "crls = [\"pck.crl\"]\n", 0600));
     REQUIRE(c.tdx.crl_pems.size() == 1);
     CHECK(c.tdx.crl_pems[0] == der);
     try {
         load_daemon_config(dir.write("bad.toml", base + "crls = [\"empty.crl\"]\n", 0600));
         FAIL("a CRL file without a CRL was accepted");
     } catch (const std::runtime_error& e) {
-        CHECK_THAT(e.what(), Catch::Contains("bad.toml:5:") &&
-                                 Catch::Contains((dir.path / "empty.crl").string() +
-                                                 " holds no CRL"));
+        CHECK_THAT(e.what(),
+                   Catch::Contains("bad.toml:5:") &&
+                       Catch::Contains((dir.path / "empty.crl").string() + " holds no CRL"));
     }
 }
 
 TEST_CASE("each policy accepts the TCB statuses it names, by default those of [tdx]") {
     TempDir dir;
     std::string mrtd = "tdx_mrtd = [\"" + std::string(96, 'a') + "\"]\n";
-    std::string text = "server_cert = \"a\"\nserver_key = \"b\"\nsecrets = \"c\"\n[tdx]\n"
-                       "accept_tcb_status = [\"UpToDate\", \"SWHardeningNeeded\"]\n"
-                       "[policy.plain]\n" + mrtd +
-                       "[policy.lenient]\n" + mrtd +
-                       "accept_tcb_status = [\"UpToDate\", \"OutOfDate\", \"Revoked\"]\n"
-                       "tdx_mr_servicetd = [\"" + std::string(96, '0') + "\"]\n";
+    std::string text =
+        "server_cert = \"a\"\nserver_key = \"b\"\nsecrets = \"c\"\n[tdx]\n"
+        "accept_tcb_status = [\"UpToDate\", \"SWHardeningNeeded\"]\n"
+        "[policy.plain]\n" +
+        mrtd + "[policy.lenient]\n" + mrtd +
+        "accept_tcb_status = [\"UpToDate\", \"OutOfDate\", \"Revoked\"]\n"
+        "tdx_mr_servicetd = [\"" +
+        std::string(96, '0') + "\"]\n";
     DaemonConfig c = load_daemon_config(dir.write("secretd.toml", text, 0600));
     CHECK(c.tdx.accepted_tcb_status.empty());  // the policies judge
     CHECK(c.policies["plain"].accept_tcb_status ==

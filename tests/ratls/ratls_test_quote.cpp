@@ -13,7 +13,8 @@
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: ratls_test_quote PKI_DIR [rtmr3|pad] < report_data | --make-pki DIR\n");
+        std::fprintf(
+            stderr, "usage: ratls_test_quote PKI_DIR [rtmr3|pad] < report_data | --make-pki DIR\n");
         return 2;
     }
     if (std::strcmp(argv[1], "--make-pki") == 0 && argc == 3) {

@@ -192,8 +192,9 @@ std::string make_tcb_info(const TdxTestPki& pki, const CollateralOptions& o) {
         "\",\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\","
         "\"tcbLevels\":[{\"tcb\":{\"isvsvn\":3},\"tcbDate\":\"2026-01-01T00:00:00Z\","
         "\"tcbStatus\":\"" +
-        o.module_status + "\"}]}]," + "\"tcbLevels\":[" + level(o.level1_sgx_svn, 11, 3, o.level1_status) + "," +
-        level(0, 0, 0, o.level2_status) + "]}";
+        o.module_status + "\"}]}]," + "\"tcbLevels\":[" +
+        level(o.level1_sgx_svn, 11, 3, o.level1_status) + "," + level(0, 0, 0, o.level2_status) +
+        "]}";
     return signed_document(pki.tcb_signing_key.get(), "tcbInfo", body, o.tamper);
 }
 

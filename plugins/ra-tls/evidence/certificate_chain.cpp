@@ -100,8 +100,7 @@ void check_chain_root(const std::vector<X509Ptr>& chain, const std::vector<X509P
 
 size_t count_crls(std::string_view bytes, const std::string& name) {
     size_t n = read_crls(bytes_of(bytes)).size();
-    if (n == 0)
-        malformed(name + " holds no CRL (neither PEM \"X509 CRL\" blocks nor a DER CRL)");
+    if (n == 0) malformed(name + " holds no CRL (neither PEM \"X509 CRL\" blocks nor a DER CRL)");
     return n;
 }
 

@@ -59,8 +59,7 @@ bool level_reached(const JsonValue& level, const PckTcb& pck, const Bytes& tee_t
             return false;
     size_t first_tdx = tee_tcb_svn[1] > 0 ? 2 : 0;
     for (size_t i = first_tdx; i < 16; ++i)
-        if (tee_tcb_svn[i] < tdx[i].need("svn", Kind::number, kWhere).integer(kWhere))
-            return false;
+        if (tee_tcb_svn[i] < tdx[i].need("svn", Kind::number, kWhere).integer(kWhere)) return false;
     return true;
 }
 

@@ -165,7 +165,8 @@ void check_tcb(const TdxTrust& trust, X509* pck, std::span<const uint8_t> qe_rep
     if (!trust.qe_identity_json.empty())
         status = converge_with_qe(status, qe_identity_status(trust, qe_report, now));
     const auto& accepted = trust.accepted_tcb_status;
-    if (!accepted.empty() && std::find(accepted.begin(), accepted.end(), status) == accepted.end()) {
+    if (!accepted.empty() &&
+        std::find(accepted.begin(), accepted.end(), status) == accepted.end()) {
         std::string list;
         for (const auto& s : accepted) list += (list.empty() ? "" : ", ") + s;
         refused("TCB status " + status + " is not accepted (accepted: " + list + ")");
