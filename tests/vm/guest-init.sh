@@ -27,6 +27,12 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroo
 mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t devtmpfs devtmpfs /host/dev
+# devtmpfs has no /dev/fd and /dev/std{in,out,err} (udev makes them on a real
+# system); bash's process substitution and tools like clevis need them.
+ln -s /proc/self/fd /host/dev/fd || fail "cannot make /dev/fd"
+for link in stdin:0 stdout:1 stderr:2; do
+  ln -s "/proc/self/fd/${link#*:}" "/host/dev/${link%:*}" || fail "cannot make /dev/${link%:*}"
+done
 mkdir -p /host/dev/pts /host/dev/shm
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
