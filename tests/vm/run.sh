@@ -73,7 +73,8 @@ disk_image() {
 make_disks() {
   local spec number=0
   for spec in "${disk_specs[@]}"; do
-    disks+=("$(disk_image "$spec" $((number++)))")
+    disks+=("$(disk_image "$spec" "$number")")
+    ((++number))
   done
   [[ -z $nvme_spec ]] || nvme=$(disk_image "$nvme_spec" nvme)
 }
