@@ -172,6 +172,7 @@ TEST_CASE(
     // The QE identity alone: the QE's ISVSVN 4 reaches the UpToDate level.
     TdxTrust qe = v4_collateral();
     qe.tcb_info_json.clear();
+    qe.tcb_signing_pem = read_file("qe_identity_issuer_chain.pem");  // its own issuer chain
     CHECK(verdict(spr, qe) == "accepted, TCB UpToDate");
     // After the TCB info's nextUpdate it is refused as expired.
     TdxTrust late = v4_collateral();
