@@ -31,7 +31,12 @@ struct Fixture {
     TdxTrust trust;
     std::string quote;
     PckTcb pck;
+    TdxClaims claims;  // of the real quote, read at the offsets of tdx_quote.h
 };
+
+Bytes field(const std::string& quote, size_t at, size_t size) {
+    return Bytes(quote.begin() + static_cast<long>(at), quote.begin() + static_cast<long>(at + size));
+}
 
 const Fixture& fixture() {
     static const Fixture f = [] {
@@ -44,6 +49,13 @@ const Fixture& fixture() {
         X509* leaf = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
         BIO_free(bio);
         x.pck = read_pck_tcb(leaf);
+        x.claims.tee_tcb_svn = field(x.quote, 48, 16);
+        x.claims.mr_seam = field(x.quote, 64, 48);
+        x.claims.td_attributes = field(x.quote, 168, 8);
+        x.claims.xfam = field(x.quote, 176, 8);
+        x.claims.mr_td = field(x.quote, 184, 48);
+        for (size_t i = 0; i < 4; ++i) x.claims.rtmr[i] = field(x.quote, 376 + 48 * i, 48);
+        x.claims.report_data = field(x.quote, 568, 64);
         X509_free(leaf);
         return x;
     }();
@@ -61,7 +73,7 @@ void run(uint8_t which, const std::string& text) {
     switch (which % 5) {
     case 0:
         trust.tcb_info_json = text;
-        (void)tcb_info_status(trust, f.pck, quote, kAsOf);
+        (void)tcb_info_status(trust, f.pck, f.claims, kAsOf);
         break;
     case 1:
         trust.qe_identity_json = text;
