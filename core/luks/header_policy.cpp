@@ -101,28 +101,33 @@ void check_kdf(const KeyslotFacts& k, Problems& out) {
                       std::to_string(kMaxArgon2Parallel));
 }
 
-// libcryptsetup encrypts a keyslot with the segment's cipher and key size
-// when the segment is usable for that (no integrity), otherwise with
-// aes-xts-plain64 and a 512-bit key.
-bool area_key_bits_allowed(uint32_t bits, const SegmentSpec& spec) {
-    if (bits == kKeyslotAreaKeyBits) return true;
-    return spec.integrity.empty() && spec.cipher == kKeyslotAreaCipher && bits == spec.key_bits && bits >= 256;
+// libcryptsetup encrypts a keyslot area with the segment's cipher and key
+// size when the segment has no integrity, otherwise with aes-xts-plain64 and
+// a 512-bit key; cvfs accepts those two and nothing else.
+bool area_allowed(const std::string& cipher, uint32_t bits, const SegmentSpec& spec) {
+    if (cipher == kKeyslotAreaCipher && bits == kKeyslotAreaKeyBits) return true;
+    return spec.integrity.empty() && cipher == spec.cipher && bits == spec.key_bits;
+}
+
+std::string with_area_key(const std::string& cipher, uint32_t bits) {
+    return cipher + " with a " + std::to_string(bits) + "-bit area key";
+}
+
+std::string allowed_areas(const SegmentSpec& spec) {
+    std::string text = with_area_key(kKeyslotAreaCipher, kKeyslotAreaKeyBits);
+    if (spec.integrity.empty() && !area_allowed(spec.cipher, spec.key_bits, {}))
+        text += " or " + with_area_key(spec.cipher, spec.key_bits);
+    return text;
 }
 
 void check_area_cipher(const KeyslotFacts& k, const SegmentSpec& spec, Problems& out) {
     const std::string where = "keyslot " + k.id + ": ";
     if (k.area_type != "raw")
         out.push_back(where + "area type \"" + k.area_type + "\"; expected \"raw\"");
-    const std::string expected_bits = std::to_string(kKeyslotAreaKeyBits) +
-                                      (area_key_bits_allowed(spec.key_bits, spec) && spec.key_bits != kKeyslotAreaKeyBits
-                                           ? " or " + std::to_string(spec.key_bits)
-                                           : std::string());
-    if (k.area_encryption != kKeyslotAreaCipher)
-        out.push_back(where + "area encryption " + (k.area_encryption.empty() ? "(none)" : k.area_encryption) +
-                      "; expected " + kKeyslotAreaCipher);
-    if (!area_key_bits_allowed(k.area_key_bits, spec))
-        out.push_back(where + "area key of " + std::to_string(k.area_key_bits) + " bits; expected " +
-                      expected_bits + " bits");
+    if (!area_allowed(k.area_encryption, k.area_key_bits, spec))
+        out.push_back(where + "area encryption " +
+                      with_area_key(k.area_encryption.empty() ? "(none)" : k.area_encryption, k.area_key_bits) +
+                      "; expected " + allowed_areas(spec));
 }
 
 void check_af(const KeyslotFacts& k, Problems& out) {

@@ -39,9 +39,9 @@ inline constexpr uint32_t kMaxArgon2MemoryKb = 1024 * 1024;
 inline constexpr uint32_t kMaxArgon2Parallel = 64;
 
 // What libcryptsetup writes for a keyslot (cvfs's and cryptsetup's defaults
-// alike): the area encrypted with aes-xts-plain64 under a 512-bit key (the
-// volume's own key size when the segment is aes-xts-plain64 without
-// integrity), the luks1 anti-forensic splitter with 4000 stripes.
+// alike): the area encrypted with aes-xts-plain64 under a 512-bit key, or
+// with the segment's own cipher and key size when the segment has no
+// integrity; the luks1 anti-forensic splitter with 4000 stripes.
 inline constexpr const char* kKeyslotAreaCipher = "aes-xts-plain64";
 inline constexpr uint32_t kKeyslotAreaKeyBits = 512;
 inline constexpr uint32_t kAfStripes = 4000;

@@ -152,7 +152,8 @@ TEST_CASE("policy: a null keyslot cipher is refused") {
                             R"("encryption":"cipher_null-ecb","key_size":64)");
     luks_test::write_metadata_json(image.path(), json);
     CHECK_THAT(load_refusal(image.path()),
-               Catch::Contains("keyslot 0: area encryption cipher_null-ecb; expected aes-xts-plain64"));
+               Catch::Contains("keyslot 0: area encryption cipher_null-ecb with a 512-bit area key; expected "
+                               "aes-xts-plain64 with a 512-bit area key"));
 }
 
 TEST_CASE("policy: a header differing from the configuration is refused") {
@@ -265,7 +266,8 @@ TEST_CASE("policy: a keyslot area encrypted with aes-ecb is refused") {
     tamper_replace(image.path(), R"("encryption":"aes-xts-plain64","key_size":64)",
                    R"("encryption":"aes-ecb","key_size":64)");
     CHECK_THAT(load_refusal(image.path()),
-               Catch::Contains("keyslot 0: area encryption aes-ecb; expected aes-xts-plain64"));
+               Catch::Contains("keyslot 0: area encryption aes-ecb with a 512-bit area key; expected "
+                               "aes-xts-plain64 with a 512-bit area key"));
 }
 
 TEST_CASE("policy: a keyslot area key shorter than what libcryptsetup writes is refused") {
@@ -274,7 +276,8 @@ TEST_CASE("policy: a keyslot area key shorter than what libcryptsetup writes is 
     std::string json = luks_test::read_metadata_json(image.path());
     luks_test::replace_once(json, R"("encryption":"aes-xts-plain64","key_size":64)",
                             R"("encryption":"aes-xts-plain64","key_size":32)");
-    CHECK_THAT(policy_refusal(json), Catch::Contains("keyslot 0: area key of 256 bits; expected 512 bits"));
+    CHECK_THAT(policy_refusal(json), Catch::Contains("keyslot 0: area encryption aes-xts-plain64 with a 256-bit area "
+                                                     "key; expected aes-xts-plain64 with a 512-bit area key"));
 }
 
 TEST_CASE("policy: an anti-forensic splitter with 1 stripe is refused") {
@@ -353,6 +356,10 @@ TEST_CASE("policy: the keyslot of a 256-bit aes-xts volume keeps libcryptsetup's
     CHECK_THAT(luks_test::read_metadata_json(image.path()),
                Catch::Contains(R"("encryption":"aes-xts-plain64","key_size":32)"));
     CHECK_NOTHROW(CheckedHeader::load(image.path(), key256));
+    // The same 256-bit area key is not what libcryptsetup writes for a 512-bit volume.
+    CHECK_THAT(load_refusal(image.path(), LuksParams{}),
+               Catch::Contains("keyslot 0: area encryption aes-xts-plain64 with a 256-bit area key; expected "
+                               "aes-xts-plain64 with a 512-bit area key"));
 }
 
 TEST_CASE("policy: a header made by libcryptsetup's defaults is accepted") {
