@@ -10,24 +10,31 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
 namespace cvfs::fuzz {
 
-// A folder made once per process, removed by nobody: libFuzzer ends a process
-// with _exit, and the folder holds only the last input. In $CVFS_FUZZ_TMPDIR,
-// else /dev/shm (memory: a disk-backed /tmp makes the file writes cost ten
+// A folder made once per process and removed when it exits normally (at the
+// end of its time budget; after a crash it stays, holding the last input).
+// In $CVFS_FUZZ_TMPDIR, else /dev/shm (memory: a disk-backed /tmp makes the file writes cost ten
 // times more than the parsing), else /tmp.
 inline const std::string& scratch_dir() {
-    static const std::string dir = [] {
+    // Never destroyed, so the exit handler can still read it.
+    static const std::string* dir = [] {
         const char* base = std::getenv("CVFS_FUZZ_TMPDIR");
         if (!base || !*base) base = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
         std::string pattern = std::string(base) + "/cvfs-fuzz-XXXXXX";
         if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot make a scratch folder");
-        return pattern;
+        return new std::string(pattern);
     }();
-    return dir;
+    static const bool cleanup = std::atexit([] {
+        std::error_code ignored;
+        std::filesystem::remove_all(*dir, ignored);
+    }) == 0;
+    (void)cleanup;
+    return *dir;
 }
 
 // Replaces the file `path` with `size` bytes of `data`.
