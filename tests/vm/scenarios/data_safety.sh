@@ -9,6 +9,7 @@
 #     without --force, and its data is intact;
 #   - init_killed_early: init killed right after crypt_format and after the
 #     first keyslot (before any token) is finished by init without --force;
+#     init_stopped_before_token makes the same states with cryptsetup;
 #   - integrity_init_timeout: init of an integrity volume with `timeout = 5`
 #     is not cut short by the timeout (the wipe and mkfs take longer), and how
 #     long it takes for 512 MiB and for a large volume on a disk.
@@ -177,6 +178,35 @@ case_init_killed_early() {
   done
 }
 
+# The same two states made without gdb: cryptsetup writes what crypt_format
+# and the first keyslot of a cvfs init write (label, subsystem "cvfs", no
+# token, the integrity area not wiped); init finishes it without --force.
+case_init_stopped_before_token() {
+  local name=ks img=$root/ks.img
+  volume "$name" hmac-sha256
+  truncate -s 64M "$img"
+  head -c 32 /dev/urandom >"$root/keys/$name.key"
+  chmod 600 "$root/keys/$name.key"
+  cryptsetup luksFormat -q --type luks2 --cipher aes-xts-plain64 --key-size 768 --integrity hmac-sha256 \
+    --integrity-no-wipe --sector-size 4096 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --hash sha256 \
+    --label "$name" --subsystem cvfs --key-file "$root/keys/$name.key" "$img"
+  cvfs show "$name" | tee "$root/show.out"
+  grep -q "init interrupted" "$root/show.out" || fail "show does not call it an interrupted init"
+  cvfs init --yes "$name"
+  # Again with the keyslot gone too (killed between crypt_format and it).
+  cryptsetup token remove --token-id 0 "$img"
+  cryptsetup luksKillSlot -q "$img" 0
+  cvfs show "$name"
+  cvfs init --yes "$name"
+  cvfs open "$name"
+  write_files "$name"
+  cvfs close "$name"
+  cvfs open "$name"
+  check_files "$name"
+  cvfs close "$name"
+  check_nothing_left "$name"
+}
+
 # ---- item: the timeout does not bound format work ---------------------------
 
 # timed_init NAME: init, and how long it took.
@@ -213,8 +243,9 @@ case_integrity_init_timeout() {
   if dmesg | grep -iE "integrity.*(checksum|error)|I/O error"; then fail "the kernel logged integrity errors"; fi
 }
 
-readonly LARGE_SIZE=${CVFS_LARGE_SIZE:-2G}
-all_cases=(damaged_first_sector token_flipped init_killed_early integrity_init_timeout)
+readonly LARGE_SIZE=${CVFS_LARGE_SIZE:-1G}
+all_cases=(damaged_first_sector token_flipped init_killed_early init_stopped_before_token
+           integrity_init_timeout)
 [[ $# -gt 0 ]] || set -- "${all_cases[@]}"
 setup
 for case in "$@"; do
