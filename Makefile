@@ -27,7 +27,7 @@ BUILD_PACKAGES := cmake g++ make pkg-config libboost-dev libboost-program-option
 	protobuf-compiler-grpc gdisk systemd rpm rpmlint abi-compliance-checker abi-dumper \
 	clang libclang-rt-14-dev
 
-.PHONY: all deps build demo test bench test-asan fuzz fuzz-build fuzz-smoke clean
+.PHONY: all deps build demo test bench stress test-asan fuzz fuzz-build fuzz-smoke clean
 
 all: build
 
@@ -56,6 +56,14 @@ test: build
 # The benchmarks print figures (they assert no time): shown in full.
 bench: build
 	ctest --test-dir $(BUILD) --output-on-failure -L bench --verbose
+
+# The full concurrency stress: 20 rounds of `open --all` / `close --all` of 16
+# volumes in the VM rig (make test runs 3; each round takes tens of seconds under TCG).
+STRESS_ROUNDS ?= 20
+stress: build
+	ctest --test-dir $(BUILD) --output-on-failure -R '^vm: prepare$$'
+	bash tests/vm/run.sh --mem 2048 --timeout 7200 $(BUILD)/vm-cache \
+		tests/vm/scenarios/concurrency.sh $(abspath $(BUILD)) parallel_rounds $(STRESS_ROUNDS)
 
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCVFS_WERROR=ON -DCVFS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug

@@ -135,9 +135,9 @@ void remove_if_ours(const std::string& dm_name, const DmDeviceInfo& info, const 
     dm_remove_device(dm_name);
 }
 
-// Writes zeros over [offset, offset + length) of `path`, telling `progress`
-// (if any) after each block; false from it stops the writing.
-bool write_zeros(const std::string& path, uint64_t offset, uint64_t length, uint64_t total_done, uint64_t total,
+}  // namespace
+
+bool zero_fill(const std::string& path, uint64_t offset, uint64_t length, uint64_t total_done, uint64_t total,
                  const ProgressFn& progress) {
     constexpr size_t kBlock = 1 << 20;
     int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT);
@@ -161,8 +161,6 @@ bool write_zeros(const std::string& path, uint64_t offset, uint64_t length, uint
     if (::fsync(fd) != 0) throw Error(ErrorKind::Device, "cannot flush " + path + ": " + errno_text(errno));
     return true;
 }
-
-}  // namespace
 
 std::optional<Mapping> find_mapping(const std::string& name) {
     // A kernel without device-mapper has no mappings (and libcryptsetup
@@ -223,7 +221,7 @@ uint64_t mapped_bytes(const std::string& name) {
 
 void wipe_integrity(const std::string& name, const ProgressFn& progress) {
     const uint64_t size = mapped_bytes(name);
-    if (!write_zeros(mapper_path(name), 0, size, 0, size, progress))
+    if (!zero_fill(mapper_path(name), 0, size, 0, size, progress))
         throw Error(ErrorKind::Refused, "the wipe of " + mapper_path(name) + " was stopped",
                     "sectors not yet written have no valid integrity tags; wipe again before use");
 }
@@ -233,8 +231,8 @@ void zero_integrity_ends(const std::string& name) {
     const uint64_t head = std::min(size, kIntegrityEndBytes);
     const uint64_t tail_start = std::max(head, size - std::min(size, kIntegrityEndBytes));
     const std::string path = mapper_path(name);
-    write_zeros(path, 0, head, 0, size, {});
-    if (tail_start < size) write_zeros(path, tail_start, size - tail_start, 0, size, {});
+    zero_fill(path, 0, head, 0, size, {});
+    if (tail_start < size) zero_fill(path, tail_start, size - tail_start, 0, size, {});
 }
 
 }  // namespace cvfs

@@ -43,6 +43,14 @@ void deactivate(const std::string& name);
 // Throws Refused when `progress` returns false (within a MiB's write).
 void wipe_integrity(const std::string& name, const ProgressFn& progress);
 
+// Writes zeros over [offset, offset + length) of the device `path` with
+// O_DIRECT writes of 1 MiB, calling `progress` (may be empty) with
+// (total_done + written, total) after each; returns false as soon as it says
+// stop. Holds no CryptLock. Throws Device on a write error. Not inlined, so a
+// debugger can stop at it (the VM fault tests do).
+[[gnu::noinline]] bool zero_fill(const std::string& path, uint64_t offset, uint64_t length, uint64_t total_done,
+                                 uint64_t total, const ProgressFn& progress);
+
 // How much of each end zero_integrity_ends writes: what libblkid, udev and
 // the mkfs tools read on a device they have not written (signatures sit in
 // the first 1 MiB and the last 1 MiB; 8 MiB leaves a wide margin).

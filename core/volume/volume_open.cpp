@@ -245,7 +245,7 @@ void Engine::close(const VolumeConfig& volume) {
     VolumeLock lock(config_.global.run_dir, volume.name, parts.deadline);
     PluginCall device_call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
     DeviceProbe probe = parts.device.probe(device_call, volume.dev);
-    if (remove_half_made_mapping(volume.name, probe.node))
+    if (remove_half_made_mapping(volume.name, probe.header_path.empty() ? probe.node : probe.header_path))
         log(LogLevel::Warning, "volume '" + volume.name + "': removed the half-made mapping an interrupted run left");
     if (auto mapping = find_mapping(volume.name)) {
         // Without a node the configured device is not there (or not attached),

@@ -89,10 +89,10 @@ check_data() { [[ $(cat "$root/mnt/$1/file.txt") == "data of $1" ]] || fail "the
 # wipe it (integrity), run mkfs (its dry run first), mark it "ready".
 case_init_killed() {
   local point symbol skip name
-  for point in crypt_format:0 crypt_activate_by_volume_key:0 crypt_wipe:0 posix_spawn:1 \
+  for point in crypt_format:0 crypt_activate_by_volume_key:0 cvfs::zero_fill:0 posix_spawn:1 \
                crypt_token_json_set:1; do
-    symbol=${point%:*} skip=${point#*:}
-    name=ki-${symbol//_/-}
+    symbol=${point%:*} skip=${point##*:}
+    name=ki-${symbol//[_:]/-}
     echo "-- init killed at $symbol"
     volume "$name" keyfile hmac-sha256
     kill_at "$symbol" "$skip" init --yes "$name"
@@ -114,8 +114,8 @@ case_open_killed() {
   local point symbol skip name
   # A persistent volume with data: killed before and after the mapping.
   for point in crypt_activate_by_passphrase:0 mount:0; do
-    symbol=${point%:*} skip=${point#*:}
-    name=ko-${symbol//_/-}
+    symbol=${point%:*} skip=${point##*:}
+    name=ko-${symbol//[_:]/-}
     echo "-- open of a persistent volume killed at $symbol"
     volume "$name" keyfile
     cvfs init --yes "$name"
@@ -130,9 +130,9 @@ case_open_killed() {
     check_nothing_left "$name"
   done
   # A temporary volume with integrity: killed at each step of making it.
-  for point in crypt_activate_by_volume_key:0 crypt_wipe:0 posix_spawn:1 mount:0; do
-    symbol=${point%:*} skip=${point#*:}
-    name=kt-${symbol//_/-}
+  for point in crypt_activate_by_volume_key:0 cvfs::zero_fill:0 posix_spawn:1 mount:0; do
+    symbol=${point%:*} skip=${point##*:}
+    name=kt-${symbol//[_:]/-}
     echo "-- open of a temporary volume killed at $symbol"
     volume "$name" otp hmac-sha256
     kill_at "$symbol" "$skip" open "$name"
