@@ -20,14 +20,14 @@
 # gets an ext4 here), as the guest's /tmp is memory, far too small for the
 # room a sparse 64 GiB block file must have.
 #
-# Usage: open_bench.sh BUILD_DIR SCRATCH_DISK [ROUNDS [OTP_ROUNDS]]   (defaults 7 and 5)
+# Usage: open_bench.sh BUILD_DIR SCRATCH_DISK [ROUNDS [OTP_ROUNDS]]   (defaults 5 and 3)
 set -Eeuo pipefail
 
 [[ $# -ge 2 ]] || { echo "usage: $0 BUILD_DIR SCRATCH_DISK [ROUNDS [OTP_ROUNDS]]" >&2; exit 2; }
 build_dir=$(realpath "$1")
 scratch_disk=$2
-rounds=${3:-7}
-otp_rounds=${4:-5}
+rounds=${3:-5}
+otp_rounds=${4:-3}
 readonly root=/tmp/cvfs-bench
 readonly confdir=$root/conf
 readonly key=$root/keys/machine.key
