@@ -177,7 +177,7 @@ case_half_made() {
 # ---- no core dumps -----------------------------------------------------------
 
 case_no_core_dump() {
-  local name=cd pattern pid status=0 limit
+  local name=cd pattern pid status=0 limit i
   volume "$name" keyfile ext4 hmac-sha256 64M
   mkdir -p "$root/cores"
   pattern=$(cat /proc/sys/kernel/core_pattern)
@@ -192,9 +192,11 @@ case_no_core_dump() {
   # cvfs, while it writes the freshly activated integrity volume: the volume
   # key is in libcryptsetup's memory then.
   "$cvfs_bin" -c "$confdir" init --yes "$name" >"$root/init.out" 2>&1 & pid=$!
-  sleep 3
+  i=0
+  while [[ ! -b /dev/mapper/$name ]] && ((i++ < 300)); do sleep 0.1; done
+  sleep 1
   kill -0 "$pid" 2>/dev/null || { cat "$root/init.out"; fail "init ended before the signal"; }
-  [[ -b /dev/mapper/$name ]] || fail "the volume is not activated yet"
+  [[ -b /dev/mapper/$name ]] || fail "the volume was not activated within 30 s"
   limit=$(prlimit --pid "$pid" --core --noheadings --raw)
   echo "core limit of the running cvfs: $limit"
   [[ $limit == "0 0" ]] || fail "cvfs runs with a core limit of $limit"
