@@ -187,7 +187,7 @@ case_init_stopped_before_token() {
   truncate -s 64M "$img"
   head -c 32 /dev/urandom >"$root/keys/$name.key"
   chmod 600 "$root/keys/$name.key"
-  cryptsetup luksFormat -q --type luks2 --cipher aes-xts-plain64 --key-size 768 --integrity hmac-sha256 \
+  cryptsetup luksFormat -q --type luks2 --cipher aes-xts-plain64 --key-size 512 --integrity hmac-sha256 \
     --integrity-no-wipe --sector-size 4096 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --hash sha256 \
     --label "$name" --subsystem cvfs --key-file "$root/keys/$name.key" "$img"
   cvfs show "$name" | tee "$root/show.out"
