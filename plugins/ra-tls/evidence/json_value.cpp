@@ -50,7 +50,7 @@ private:
                 for (;;) {
                     std::string key = string();
                     expect(':');
-                    v.members.emplace_back(std::move(key), value(depth + 1));
+                    v.members.push_back(JsonMember{std::move(key), value(depth + 1)});
                     if (peek() == ',') {
                         ++at_;
                         continue;
