@@ -2,6 +2,7 @@
 #include "plugin/plugin_loader.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
@@ -64,11 +65,13 @@ struct LoadedLibrary {
     std::unique_ptr<dll::shared_library> library;
 };
 
-// Loads the checked file through its descriptor (/proc/self/fd/N), never by
-// its path again. Libraries stay loaded for the life of the process
+// Loads the checked file through its descriptor (/proc/PID/fd/N), never by
+// its path again. The name carries the pid, not "self": a debugger reads the
+// loaded libraries by their names in its own process, where /proc/self/fd/N
+// would be one of its own descriptors (a pipe or a terminal it then blocks on). Libraries stay loaded for the life of the process
 // (RTLD_NODELETE as well): plugins hand out pointers to static data that must
 // never dangle. Their descriptors stay open too: the dynamic loader knows a
-// library by the name it was opened with, and a reused /proc/self/fd/N would
+// library by the name it was opened with, and a reused /proc/PID/fd/N would
 // be taken for the library already loaded under that name.
 void* open_library(const PluginLocation& location, sdk::UniqueFd fd) {
     static auto* libraries = new std::vector<LoadedLibrary>;
@@ -203,7 +206,9 @@ Ops copy_ops(const void* ops) {
 
 }  // namespace
 
-std::string plugin_proc_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string plugin_proc_path(int fd) {
+    return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd);
+}
 
 void set_plugin_after_check_hook_for_tests(std::function<void(const PluginLocation&)> hook) {
     after_check_hook() = std::move(hook);

@@ -1,7 +1,7 @@
 // Loading one plugin file and checking that it keeps the ABI v1 contract.
 //
 // load_plugin() opens the file once and checks the opened file and its folders
-// (open_checked_plugin), then loads that same file through /proc/self/fd/N
+// (open_checked_plugin), then loads that same file through /proc/PID/fd/N
 // with RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE (a missing symbol fails here, not
 // in the middle of an open): a file swapped after the check is never the one
 // whose constructors run as root. It then resolves
@@ -76,7 +76,7 @@ private:
 // Checks permissions, loads, checks and initialises the plugin at `location`.
 std::unique_ptr<LoadedPlugin> load_plugin(const PluginLocation& location);
 
-// The name a checked descriptor is loaded by: "/proc/self/fd/<fd>".
+// The name a checked descriptor is loaded by: "/proc/<pid>/fd/<fd>".
 std::string plugin_proc_path(int fd);
 
 // Tests only: `hook` runs after the plugin file was opened and checked and

@@ -75,6 +75,12 @@ std::vector<uint64_t> sample_offsets(uint64_t size) {
     return inside;
 }
 
+bool all_zero(const unsigned char* sector) {
+    for (size_t i = 0; i < kSector; ++i)
+        if (sector[i] != 0) return false;
+    return true;
+}
+
 uint32_t le32(const unsigned char* p) { return p[0] | p[1] << 8 | p[2] << 16 | static_cast<uint32_t>(p[3]) << 24; }
 uint16_t le16(const unsigned char* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
 
@@ -83,8 +89,21 @@ uint16_t le16(const unsigned char* p) { return static_cast<uint16_t>(p[0] | p[1]
 std::optional<std::string> data_on_mapping(const std::string& mapped) {
     DirectReader reader(mapped);
     if (reader.read(0)) {
-        if (auto signature = find_signature(mapped)) return "libblkid finds " + *signature;
-        return std::nullopt;
+        try {
+            if (auto signature = find_signature(mapped)) return "libblkid finds " + *signature;
+            return std::nullopt;
+        } catch (const Error&) {
+            // libblkid ran into sectors that cannot be read: an integrity
+            // mapping written only in part, as an interrupted wipe leaves it
+            // (zeros up to where it stopped). Anything else readable is data.
+            std::vector<uint64_t> offsets = sample_offsets(reader.size());
+            offsets.insert(offsets.begin(), 0);
+            for (uint64_t offset : offsets)
+                if (reader.read(offset) && !all_zero(reader.data()))
+                    return "the sector at byte " + std::to_string(offset) +
+                           " holds data written with this volume's key (libblkid cannot read the whole device)";
+            return std::nullopt;
+        }
     }
     for (uint64_t offset : sample_offsets(reader.size()))
         if (reader.read(offset))

@@ -7,6 +7,9 @@
 // written with this key (an init stopped before its wipe) or damaged; it
 // counts as empty only when none of a spread of sectors (every place where
 // ext4 keeps a backup superblock and 64 points across the device) reads back.
+// One whose start reads but where libblkid meets unreadable sectors was
+// wiped in part (an interrupted wipe writes zeros): it counts as empty only
+// when every one of those sectors that reads back holds zeros.
 #pragma once
 
 #include <optional>

@@ -274,8 +274,8 @@ TEST_CASE("a plugin file swapped after its check is not what gets loaded") {
     CHECK(loaded_version == "1.2.3");
 }
 
-TEST_CASE("the loader loads through /proc/self/fd and reads the version node from the same descriptor") {
-    CHECK(plugin_proc_path(7) == "/proc/self/fd/7");
+TEST_CASE("the loader loads through /proc/PID/fd and reads the version node from the same descriptor") {
+    CHECK(plugin_proc_path(7) == "/proc/" + std::to_string(::getpid()) + "/fd/7");
     TempDir dir;
     std::string copy = dir.copy("key-fixture-node2.so");
     cvfs::sdk::UniqueFd fd(::open(copy.c_str(), O_RDONLY | O_CLOEXEC));
