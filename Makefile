@@ -5,7 +5,7 @@
 #               machine when its kernel has device-mapper, otherwise in a VM)
 #   make test   build with warnings as errors and run every test and the
 #               benchmarks (figures printed), then the unit tests again under
-#               AddressSanitizer + UBSan, then each fuzzer briefly
+#               AddressSanitizer + UBSan, each fuzzer briefly before those
 #   make fuzz   each libFuzzer target (tests/fuzz) for FUZZ_SECONDS, with its
 #               executions and coverage
 #
@@ -23,7 +23,7 @@ FUZZ_CI_SECONDS ?= 15
 BUILD_PACKAGES := cmake g++ make pkg-config libboost-dev libboost-program-options-dev \
 	libcryptsetup-dev libblkid-dev libssl-dev libtomlplusplus-dev catch2 \
 	cryptsetup-bin e2fsprogs xfsprogs dosfstools util-linux \
-	libtss2-dev swtpm swtpm-tools libgrpc++-dev libprotobuf-dev protobuf-compiler \
+	libtss2-dev swtpm swtpm-tools tpm2-tools gdb libgrpc++-dev libprotobuf-dev protobuf-compiler \
 	protobuf-compiler-grpc gdisk systemd rpm rpmlint abi-compliance-checker abi-dumper \
 	clang libclang-rt-14-dev
 
@@ -50,8 +50,8 @@ demo: build
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE bench
 	$(MAKE) bench
-	$(MAKE) test-asan
 	$(MAKE) fuzz-smoke
+	$(MAKE) test-asan
 
 # The benchmarks print figures (they assert no time): shown in full.
 bench: build
@@ -76,9 +76,9 @@ fuzz-build: deps
 		-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCVFS_FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target cvfs_fuzzers
 
-# A short fixed budget per fuzzer on its corpus; fails on any crash.
+# A short fixed budget per fuzzer on its corpus, one ctest test each; fails on any crash.
 fuzz-smoke: fuzz-build
-	bash tests/fuzz/run.sh --budget $(FUZZ_CI_SECONDS) --build $(FUZZ_BUILD)
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz
 
 fuzz: fuzz-build
 	bash tests/fuzz/run.sh --budget $(FUZZ_SECONDS) --build $(FUZZ_BUILD)

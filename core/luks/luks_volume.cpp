@@ -143,13 +143,19 @@ CheckedHeader CheckedHeader::load(const std::string& device, const LuksParams& e
     CryptLock lock;
     CheckedHeader header(fd, CryptHandle::open_detached(fd_path(fd), device), device);
     header.handle_.load_luks2(device + " (in-memory copy)");
-    enforce_header_policy(read_header_facts(header.handle_.get(), device), expected, device);
-    int id = find_cvfs_token(header.handle_.get());
-    if (id != CRYPT_ANY_TOKEN) {
-        std::string json = token_json(header.handle_, id, device);
-        header.token_ = CvfsToken::from_json(json);
-        auto keyslots = token_keyslots(json);
-        if (!keyslots.empty()) header.keyslot_ = keyslots.front();
+    try {
+        enforce_header_policy(read_header_facts(header.handle_.get(), device), expected, device);
+        int id = find_cvfs_token(header.handle_.get());
+        if (id != CRYPT_ANY_TOKEN) {
+            std::string json = token_json(header.handle_, id, device);
+            header.token_ = CvfsToken::from_json(json);
+            auto keyslots = token_keyslots(json);
+            if (!keyslots.empty()) header.keyslot_ = keyslots.front();
+        }
+    } catch (const Error& e) {
+        // Every refusal names the device, also where the parsers do not know it.
+        if (std::string(e.what()).find(device) != std::string::npos) throw;
+        throw Error(e.kind(), device + ": " + e.what(), e.hint());
     }
     return header;
 }

@@ -4,13 +4,16 @@
 # (FS:INTEGRITY:SIZE, e.g. ext4:aead:64G) on a sparse block file: open,
 # write files, drop the caches, read them back, mount again and read them
 # again, require that the kernel logged no integrity error and
-# that most of the block file was never written. Needs root and device-mapper.
+# that most of the block file was never written. The block files live on
+# SCRATCH_DISK (an empty disk of run.sh --disk, made ext4 here): cvfs wants
+# room for a whole sparse file, which the guest's memory /tmp lacks at 64 GiB.
+# Needs root and device-mapper.
 #
-# Usage: scenarios/otp_integrity.sh BUILD_DIR CASE...
+# Usage: scenarios/otp_integrity.sh BUILD_DIR SCRATCH_DISK CASE...
 set -Eeuo pipefail
 
-[[ $# -ge 2 ]] || { echo "usage: $0 BUILD_DIR CASE..." >&2; exit 2; }
-build_dir=$(realpath "$1"); shift
+[[ $# -ge 3 ]] || { echo "usage: $0 BUILD_DIR SCRATCH_DISK CASE..." >&2; exit 2; }
+build_dir=$(realpath "$1") scratch_disk=$2; shift 2
 readonly root=/tmp/cvfs-otp-integrity
 readonly confdir=$root/conf
 cvfs_bin=$build_dir/cli/cvfs
@@ -19,7 +22,12 @@ trap 'echo "otp_integrity: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 cvfs() { printf '$ cvfs %s\n' "$*"; "$cvfs_bin" -c "$confdir" "$@"; }
 
 setup() {
+  [[ -b $scratch_disk && -z $(blkid -p "$scratch_disk" || true) ]] ||
+    { echo "otp_integrity: $scratch_disk is not an empty disk (run.sh --disk)" >&2; return 1; }
   rm -rf "$root"
+  mkdir -p "$root"
+  mkfs.ext4 -q -m 0 -O ^has_journal -E lazy_itable_init=1,nodiscard "$scratch_disk"
+  mount -o noinit_itable "$scratch_disk" "$root"
   mkdir -p "$confdir/volumes" "$root/run"
   printf '[plugins]\ndirs = ["%s/plugins.out"]\n[paths]\nrun_dir = "%s/run"\n' "$build_dir" "$root" \
     >"$confdir/cvfs.toml"
@@ -110,5 +118,6 @@ run_case() {
 
 setup
 for case in "$@"; do run_case "$case"; done
+umount "$root"
 rm -rf "$root"
 echo "otp_integrity: all $# cases passed"
