@@ -38,7 +38,9 @@ setup() {
   printf '[plugins]\ndirs = ["%s/plugins.out"]\n[paths]\nrun_dir = "%s/run"\n' "$build_dir" "$root" \
     >"$confdir/cvfs.toml"
   # The scripts' choices: a block file, aes-xts-plain64 with a 512-bit key
-  # (the cvfs default, written out here), ext4, the storage mount point.
+  # (the cvfs default, written out here), ext4, the storage mount point. The
+  # file is smaller than the scripts' 1 GiB: cvfs wants room for all of a
+  # sparse file, and the guest's /tmp (memory) has just under 1 GiB.
   cat >"$confdir/volumes/vfs.toml" <<EOF
 volume = "vfs"
 dev = "$root/vfs"
@@ -48,7 +50,7 @@ makefs = "ext4"
 prompt = true
 
 [device]
-size = "1G"
+size = "512M"
 
 [luks]
 cipher = "aes-xts-plain64"
