@@ -6,7 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "base/log.h"
 #include "luks/luks_volume.h"
+#include "luks/mapping.h"
 #include "plugin/plugin_registry.h"
 
 namespace cvfs {
@@ -52,5 +54,12 @@ inline CvfsToken new_token(const VolumeConfig& volume, TokenState state, const T
 }
 
 inline std::string mapper_path(const VolumeConfig& volume) { return "/dev/mapper/" + volume.name; }
+
+// Removes the half-made mapping an interrupted run of this volume left on
+// the header at `header_path` (see remove_half_made_mapping), and says so.
+inline void remove_half_made_mapping_of(const VolumeConfig& volume, const std::string& header_path) {
+    if (remove_half_made_mapping(volume.name, header_path))
+        log(LogLevel::Warning, "volume '" + volume.name + "': removed the half-made mapping an interrupted run left");
+}
 
 }  // namespace cvfs

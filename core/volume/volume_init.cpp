@@ -184,8 +184,7 @@ void Engine::init(const VolumeConfig& volume, bool force) {
     PluginCall device_call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
     AttachedDevice attached(parts.device, device_call, volume.dev, true);
     const std::string& node = attached.node();
-    if (remove_half_made_mapping(volume.name, node))
-        log(LogLevel::Warning, "volume '" + volume.name + "': removed the half-made mapping an interrupted run left");
+    remove_half_made_mapping_of(volume, node);
     if (auto mapping = find_mapping(volume.name)) {
         if (!left_by_interrupted_init(volume, *mapping, node))
             throw Error(ErrorKind::State, "volume '" + volume.name + "' is open", "close it before init");

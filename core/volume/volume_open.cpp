@@ -151,8 +151,7 @@ void Engine::open(const VolumeConfig& volume) {
     PluginCall device_call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
     AttachedDevice attached(parts.device, device_call, volume.dev, temporary);
     const std::string& node = attached.node();
-    if (remove_half_made_mapping(volume.name, node))
-        log(LogLevel::Warning, "volume '" + volume.name + "': removed the half-made mapping an interrupted run left");
+    remove_half_made_mapping_of(volume, node);
 
     const std::string mapped = mapper_path(volume);
     bool mapped_before = false;
@@ -245,8 +244,7 @@ void Engine::close(const VolumeConfig& volume) {
     VolumeLock lock(config_.global.run_dir, volume.name, parts.deadline);
     PluginCall device_call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
     DeviceProbe probe = parts.device.probe(device_call, volume.dev);
-    if (remove_half_made_mapping(volume.name, probe.header_path.empty() ? probe.node : probe.header_path))
-        log(LogLevel::Warning, "volume '" + volume.name + "': removed the half-made mapping an interrupted run left");
+    remove_half_made_mapping_of(volume, probe.header_path.empty() ? probe.node : probe.header_path);
     if (auto mapping = find_mapping(volume.name)) {
         // Without a node the configured device is not there (or not attached),
         // so the mapping cannot be on it: it is another tool's.
