@@ -14,7 +14,7 @@ set -Eeuo pipefail
 build_dir=$(realpath "$1"); rounds=${2:-7}
 readonly root=/tmp/cvfs-open-all-bench
 readonly one=$root/one eight=$root/eight
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 trap 'echo "open_all_bench: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 # confdir DIR COUNT PREFIX: a configuration with COUNT keyfile volumes.

@@ -31,7 +31,7 @@ otp_rounds=${4:-3}
 readonly root=/tmp/cvfs-bench
 readonly confdir=$root/conf
 readonly key=$root/keys/machine.key
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 measure_bin=$build_dir/tests/bench/measure
 
 trap 'echo "open_bench: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR

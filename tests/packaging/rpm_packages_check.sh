@@ -35,7 +35,7 @@ optional=(
   "aliyun_kms plugins/aliyun-kms cvfs_add_plugin"
   "ra_tls plugins/ra-tls cvfs_add_plugin"
   "nvme plugins/nvme cvfs_add_plugin"
-  "secretd cli/secretd add_executable"
+  "secretd cli/cvfs-secretd add_executable"
 )
 conditions=() built=()
 for entry in "${optional[@]}"; do

@@ -22,8 +22,8 @@ main() {
   local build_dir source_dir
   build_dir=$(realpath "$1")
   source_dir=$(cd "$RIG_DIR/../.." && pwd)
-  [[ -x $build_dir/cli/cvfs ]] ||
-    { echo "demo: no $build_dir/cli/cvfs: cmake --build $build_dir --target cvfs cvfs_plugins" >&2; exit 1; }
+  [[ -x $build_dir/bin/cvfs ]] ||
+    { echo "demo: no $build_dir/bin/cvfs: cmake --build $build_dir --target cvfs cvfs_plugins" >&2; exit 1; }
   if host_has_device_mapper; then
     echo "demo: this kernel has device-mapper; running here"
     exec "$RIG_DIR/scenarios/demo.sh" "$source_dir" "$build_dir"

@@ -21,7 +21,7 @@ set -Eeuo pipefail
 build_dir=$(realpath "$1") fixtures=$(realpath "$2")
 readonly root=/tmp/cvfs-boot
 readonly conf=$root/conf units=$root/units
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 trap 'echo "boot: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 cvfs() { printf '$ cvfs %s\n' "$*"; "$cvfs_bin" -c "$conf" "$@"; }
 fail() { echo "boot: FAILED: $*" >&2; exit 1; }

@@ -22,7 +22,7 @@ set -Eeuo pipefail
 build_dir=$(realpath "$1"); shift
 readonly root=/tmp/cvfs-data-safety
 readonly confdir=$root/conf
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 
 trap 'echo "data_safety: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 cvfs() { printf '$ cvfs %s\n' "$*"; "$cvfs_bin" -c "$confdir" "$@"; }

@@ -13,7 +13,7 @@ source_dir=$(realpath "$1")
 build_dir=$(realpath "$2")
 readonly demo_root=/tmp/cvfs-demo
 readonly confdir=$demo_root/conf
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 
 say() { printf '\n== %s\n' "$*"; }
 trap 'echo "demo: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR

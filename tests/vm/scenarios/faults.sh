@@ -18,7 +18,7 @@ set -Eeuo pipefail
 build_dir=$(realpath "$1"); shift
 readonly root=/tmp/cvfs-faults
 readonly confdir=$root/conf
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 tamper_bin=$build_dir/tests/vm/luks-tamper
 
 trap 'echo "faults: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR

@@ -21,7 +21,7 @@ pki=$(realpath "$3")
 readonly root=/tmp/cvfs-kms
 readonly confdir=$root/conf
 readonly name=kmsdata
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 double_pid=""
 
 trap 'echo "kms_lifecycle: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR

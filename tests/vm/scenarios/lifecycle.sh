@@ -17,7 +17,7 @@ build_dir=$(realpath "$1"); shift
 readonly root=/tmp/cvfs-lifecycle
 readonly confdir=$root/conf
 readonly nvme_disk=/dev/nvme0n1
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 
 trap 'echo "lifecycle: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 cvfs() { printf '$ cvfs %s\n' "$*"; "$cvfs_bin" -c "$confdir" "$@"; }

@@ -18,7 +18,7 @@ readonly root=/tmp/cvfs-nvme
 readonly confdir=$root/conf
 readonly disk=/dev/nvme0n1
 readonly data_guid=5b1f0a6e-8f2c-4d3b-9a41-0c2d3e4f5a02
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 
 trap 'echo "nvme_backend: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 step() { printf '\n== [%d s] %s\n' "$SECONDS" "$*"; }

@@ -16,7 +16,7 @@ set -Eeuo pipefail
 build_dir=$(realpath "$1") scratch_disk=$2; shift 2
 readonly root=/tmp/cvfs-otp-integrity
 readonly confdir=$root/conf
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 
 trap 'echo "otp_integrity: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 cvfs() { printf '$ cvfs %s\n' "$*"; "$cvfs_bin" -c "$confdir" "$@"; }

@@ -18,7 +18,7 @@ set -Eeuo pipefail
 build_dir=$(realpath "$1")
 readonly root=/tmp/cvfs-ratls
 readonly confdir=$root/conf sd=$root/secretd name=vm-data tdx_name=vm-tdx
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 quote_bin=$build_dir/tests/ratls/ratls_test_quote
 secretd_pid=""
 
@@ -91,8 +91,8 @@ setup() {
     "$tdx_name" "$(head -c 32 /dev/urandom | base64)" >"$sd/secrets.json")
   write_secretd_config "$(printf '0%.0s' {1..64})" "$(printf '0%.0s' {1..64})" "$(printf '0%.0s' {1..64})"
   step "cvfs-secretd --check, then start it"
-  "$build_dir/cli/secretd/cvfs-secretd" --check --config "$sd/secretd.toml"
-  "$build_dir/cli/secretd/cvfs-secretd" --config "$sd/secretd.toml" 2>"$sd/secretd.log" &
+  "$build_dir/bin/cvfs-secretd" --check --config "$sd/secretd.toml"
+  "$build_dir/bin/cvfs-secretd" --config "$sd/secretd.toml" 2>"$sd/secretd.log" &
   secretd_pid=$!
   for _ in $(seq 100); do grep -q '(port' "$sd/secretd.log" && break; sleep 0.1; done
   grep -q '(port' "$sd/secretd.log"

@@ -18,7 +18,7 @@ hold=0
 readonly root=/tmp/cvfs-rig
 readonly confdir=$root/conf
 readonly disk=/dev/nvme0n1
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 
 trap 'echo "rig_fresh_disk: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 cvfs() { printf '$ cvfs %s\n' "$*"; "$cvfs_bin" -c "$confdir" "$@"; }

@@ -13,7 +13,7 @@ build_dir=$(realpath "$1") example=$(realpath "$2")
 readonly root=/tmp/cvfs-sdk-example
 readonly conf=$root/conf
 trap 'echo "sdk_example: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
-cvfs() { printf '$ cvfs %s\n' "$*"; "$build_dir/cli/cvfs" -c "$conf" "$@"; }
+cvfs() { printf '$ cvfs %s\n' "$*"; "$build_dir/bin/cvfs" -c "$conf" "$@"; }
 fail() { echo "sdk_example: FAILED: $*" >&2; exit 1; }
 
 rm -rf "$root"

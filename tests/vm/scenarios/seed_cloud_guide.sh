@@ -21,7 +21,7 @@ pki=$(realpath "$4")
 readonly root=/tmp/cvfs-cloud-guide
 readonly confdir=$root/conf
 readonly disk=/dev/nvme0n1  # the guide's /dev/nvme1n1: the guest has one NVMe disk
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 double_pid=""
 
 trap 'echo "seed_cloud_guide: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR

@@ -16,7 +16,7 @@ build_dir=$(realpath "$1")
 readonly root=/tmp/cvfs-intel-vfs
 readonly confdir=$root/conf
 readonly storage=$root/home/encrypted_storage
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 
 trap 'echo "seed_intel_vfs: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 fail() { echo "seed_intel_vfs: $*" >&2; return 1; }

@@ -15,7 +15,7 @@ set -Eeuo pipefail
 build_dir=$(realpath "$1")
 readonly root=/tmp/cvfs-tpm
 readonly confdir=$root/conf
-cvfs_bin=$build_dir/cli/cvfs
+cvfs_bin=$build_dir/bin/cvfs
 
 trap 'echo "tpm_lifecycle: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 cvfs() { printf '$ cvfs %s\n' "$*"; "$cvfs_bin" -c "$confdir" "$@"; }

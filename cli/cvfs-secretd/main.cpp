@@ -24,7 +24,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "../core_dump_guard.h"
+#include "base/core_dump_guard.h"
 #include "secret_service.h"
 
 namespace {

@@ -13,7 +13,7 @@
 
 #include "boot.h"
 #include "commands.h"
-#include "core_dump_guard.h"
+#include "base/core_dump_guard.h"
 #include "exit_codes.h"
 #include "output.h"
 
