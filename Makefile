@@ -24,8 +24,8 @@ BUILD_PACKAGES := cmake g++ make pkg-config libboost-dev libboost-program-option
 	libcryptsetup-dev libblkid-dev libssl-dev libtomlplusplus-dev catch2 \
 	cryptsetup-bin e2fsprogs xfsprogs dosfstools util-linux \
 	libtss2-dev swtpm swtpm-tools tpm2-tools gdb libgrpc++-dev libprotobuf-dev protobuf-compiler \
-	protobuf-compiler-grpc gdisk systemd rpm rpmlint abi-compliance-checker abi-dumper \
-	clang libclang-rt-14-dev
+	protobuf-compiler-grpc gdisk fdisk systemd rpm rpmlint abi-compliance-checker abi-dumper \
+	clang libclang-rt-14-dev nlohmann-json3-dev libext2fs-dev libmount-dev debhelper lintian
 
 .PHONY: all deps build demo test bench stress test-asan fuzz fuzz-build fuzz-smoke clean
 
