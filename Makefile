@@ -8,6 +8,9 @@
 #               AddressSanitizer + UBSan, each fuzzer briefly before those
 #   make fuzz   each libFuzzer target (tests/fuzz) for FUZZ_SECONDS, with its
 #               executions and coverage
+#   make install  build for PREFIX (/usr/local) and install under DESTDIR; the
+#               configuration goes to SYSCONFDIR/cvfs (/etc/cvfs), where cvfs
+#               reads it whatever the prefix
 #
 # Both install the Debian packages they need when they are missing.
 
@@ -27,7 +30,13 @@ BUILD_PACKAGES := cmake g++ make pkg-config libboost-dev libboost-program-option
 	protobuf-compiler-grpc gdisk fdisk systemd rpm rpmlint abi-compliance-checker abi-dumper \
 	clang libclang-rt-14-dev nlohmann-json3-dev libext2fs-dev libmount-dev debhelper lintian
 
-.PHONY: all deps build demo test bench stress test-asan fuzz fuzz-build fuzz-smoke clean
+# make install: the usual variables. Every destination is DESTDIR + PREFIX,
+# except the configuration folder (DESTDIR + SYSCONFDIR/cvfs).
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+
+.PHONY: all deps build demo test bench stress test-asan fuzz fuzz-build fuzz-smoke install clean
 
 all: build
 
@@ -82,6 +91,12 @@ fuzz-smoke: fuzz-build
 
 fuzz: fuzz-build
 	bash tests/fuzz/run.sh --budget $(FUZZ_SECONDS) --build $(FUZZ_BUILD)
+
+install: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) -DCMAKE_INSTALL_SYSCONFDIR=$(SYSCONFDIR)
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
