@@ -1,11 +1,11 @@
-// The mark a cvfs init leaves in a LUKS2 header from its very first write.
+// The mark a cvfs init leaves in a LUKS2 header: label and subsystem.
 //
-// crypt_format itself writes the label (the volume's name) and the subsystem
-// "cvfs"; the keyslot and the cvfs token follow in later writes. A header
-// that carries the mark but no cvfs token is therefore an init of this volume
-// that was stopped during its first steps, never a foreign volume. Like the
-// token, the mark is unauthenticated: it only tells cvfs which of its own
-// recovery paths applies, and the data checks before any reformat still run.
+// init writes the label (the volume's name) and the subsystem "cvfs" in the
+// same step as keyslot 0 and the cvfs token (FormattedVolume::format). A
+// header that carries the mark but no keyslot or no cvfs token was therefore
+// changed after cvfs wrote it (or is damaged), never an init in progress; the
+// mark only lets cvfs say so instead of calling the volume foreign. Like the
+// token, it is unauthenticated and authorises nothing.
 #pragma once
 
 #include <optional>
@@ -18,10 +18,10 @@ inline constexpr const char* kCvfsSubsystem = "cvfs";
 struct FormatMarker {
     std::string label;       // the LUKS2 label: the volume name at init
     std::string subsystem;   // "cvfs" for every header cvfs writes
-    int keyslots = 0;        // keyslots in use (0 when killed before the first)
+    int keyslots = 0;        // keyslots in use
     bool has_cvfs_token = false;
 
-    // Was this header begun by an init of `volume`?
+    // Does this header carry the mark of an init of `volume`?
     bool made_for(const std::string& volume) const { return subsystem == kCvfsSubsystem && label == volume; }
 };
 

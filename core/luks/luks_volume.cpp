@@ -9,9 +9,12 @@
 
 #include <libcryptsetup.h>
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <optional>
 #include <utility>
 
 namespace cvfs {
@@ -20,6 +23,10 @@ namespace {
 
 // LUKS2 label field: 48 bytes including the terminating NUL.
 constexpr size_t kMaxLabel = 47;
+
+// Metadata and keyslot areas before the data: libcryptsetup's LUKS2 default
+// for a header on the data device itself.
+constexpr uint64_t kHeaderAreaBytes = 16ull << 20;
 
 std::pair<std::string, std::string> split_cipher(const std::string& spec) {
     auto dash = spec.find('-');
@@ -66,8 +73,19 @@ int find_cvfs_token(crypt_device* cd) {
 }
 
 
-FormattedVolume::FormattedVolume(CryptHandle handle, std::string device)
-    : handle_(std::move(handle)), device_(std::move(device)) {}
+FormattedVolume::FormattedVolume(int header_fd, CryptHandle handle, std::string device)
+    : header_fd_(header_fd), handle_(std::move(handle)), device_(std::move(device)) {}
+
+FormattedVolume::FormattedVolume(FormattedVolume&& other) noexcept
+    : header_fd_(std::exchange(other.header_fd_, -1)),
+      handle_(std::move(other.handle_)),
+      device_(std::move(other.device_)) {}
+
+FormattedVolume::~FormattedVolume() {
+    // The handle goes first: it has the memfd open as its header.
+    { CryptHandle drop = std::move(handle_); }
+    if (header_fd_ >= 0) ::close(header_fd_);
+}
 
 FormattedVolume FormattedVolume::format(const std::string& device, const LuksParams& params, KdfChoice kdf,
                                         const SecureBuffer& secret, const CvfsToken& token) {
@@ -85,9 +103,32 @@ FormattedVolume FormattedVolume::format(const std::string& device, const LuksPar
     luks2.label = token.volume.c_str();
     luks2.subsystem = "cvfs";
 
+    // The header is made in a memfd, libcryptsetup's detached header for the
+    // device, at the data offset a header on the device itself gets (16 MiB).
+    // Only once keyslot 0 and the token are in it is it written to the device,
+    // by crypt_header_restore. A header with cvfs's mark but no keyslot or no
+    // token is therefore never an init of cvfs's, and init refuses it without
+    // --force like any other header (an unauthenticated mark must not be able
+    // to authorise a format).
+    const int fd = ::memfd_create("cvfs-new-header", MFD_CLOEXEC);
+    if (fd < 0) throw Error(ErrorKind::System, "memfd_create failed: " + std::string(std::strerror(errno)));
+    if (::ftruncate(fd, static_cast<off_t>(kHeaderAreaBytes)) != 0) {
+        ::close(fd);
+        throw Error(ErrorKind::System, "cannot size the new LUKS2 header: " + std::string(std::strerror(errno)));
+    }
     CryptLock lock;
-    CryptHandle handle = CryptHandle::open(device);
+    std::optional<CryptHandle> made;
+    try {
+        made.emplace(CryptHandle::open_detached(fd_path(fd), device));
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+    FormattedVolume formatted(fd, std::move(*made), device);
+    CryptHandle& handle = formatted.handle_;
     crypt_device* cd = handle.get();
+    handle.check(crypt_set_data_offset(cd, kHeaderAreaBytes / 512), ErrorKind::System,
+                 "cannot place the data of " + device);
     handle.check(crypt_format(cd, CRYPT_LUKS2, cipher.c_str(), mode.c_str(), nullptr, nullptr, spec.key_bits / 8,
                               &luks2),
                  ErrorKind::Device, "cannot write a LUKS2 header (" + spec.cipher + ") to " + device);
@@ -96,7 +137,10 @@ FormattedVolume FormattedVolume::format(const std::string& device, const LuksPar
                             ErrorKind::Device, "cannot add keyslot 0 to " + device);
     handle.check(crypt_token_json_set(cd, CRYPT_ANY_TOKEN, token.to_json(slot).c_str()), ErrorKind::Device,
                  "cannot write the cvfs token to " + device);
-    return FormattedVolume(std::move(handle), device);
+    CryptHandle target = CryptHandle::open(device);
+    target.check(crypt_header_restore(target.get(), CRYPT_LUKS2, fd_path(fd).c_str()), ErrorKind::Device,
+                 "cannot write the LUKS2 header to " + device);
+    return formatted;
 }
 
 void FormattedVolume::activate(const std::string& name, uint32_t flags) {

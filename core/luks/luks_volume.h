@@ -32,8 +32,10 @@ class FormattedVolume {
 public:
     // Writes a LUKS2 header to `device` (a block device, or a plain file) for
     // `params`: cipher, key size, sector size, integrity. The data area is not
-    // wiped. Adds keyslot 0 for `secret`, sets label = token.volume and
-    // subsystem = "cvfs", and writes `token` naming keyslot 0.
+    // wiped. The header carries keyslot 0 for `secret`, label = token.volume,
+    // subsystem = "cvfs" and `token` naming keyslot 0 from its first write:
+    // it is made whole in memory and then written to the device in one step,
+    // so the device never holds a cvfs header without its keyslot and token.
     // Throws Device when the device cannot take the header, Config when the
     // parameters are not usable.
     static FormattedVolume format(const std::string& device, const LuksParams& params, KdfChoice kdf,
@@ -44,8 +46,13 @@ public:
     void activate(const std::string& name, uint32_t flags);
     std::string uuid() const;
 
+    FormattedVolume(FormattedVolume&& other) noexcept;
+    FormattedVolume& operator=(FormattedVolume&&) = delete;
+    ~FormattedVolume();
+
 private:
-    FormattedVolume(CryptHandle handle, std::string device);
+    FormattedVolume(int header_fd, CryptHandle handle, std::string device);
+    int header_fd_ = -1;  // the memfd the header was made in; the handle reads it
     CryptHandle handle_;
     std::string device_;
 };

@@ -81,16 +81,16 @@ void read_header_state(const VolumeConfig& volume, const std::string& header_pat
         status.state = VolumeState::NeedsInit;
         return;
     }
-    // crypt_format writes the label and subsystem: an init stopped before
-    // its token (or its first keyslot) is still recognised as cvfs's own.
+    // init writes the label and subsystem together with the first keyslot
+    // and the token: a header with the mark but without them was changed.
     auto marker = read_format_marker(header_path);
     const bool marked = marker && marker->made_for(volume.name) && !marker->has_cvfs_token;
     try {
         CheckedHeader header = CheckedHeader::load(header_path, volume.luks);
         auto token = header.token();
         if (!token && marked) {
-            status.state = VolumeState::Interrupted;
-            status.detail = "init stopped before it wrote the cvfs token";
+            status.state = VolumeState::Invalid;
+            status.detail = "cvfs's mark without the cvfs token written with it: the header was changed";
         } else if (!token) {
             status.state = VolumeState::Foreign;
             status.detail = "LUKS2 volume without a cvfs token";
@@ -103,8 +103,8 @@ void read_header_state(const VolumeConfig& volume, const std::string& header_pat
         }
     } catch (const Error& e) {
         if (marked && marker->keyslots == 0) {
-            status.state = VolumeState::Interrupted;
-            status.detail = "init stopped before it wrote the first keyslot";
+            status.state = VolumeState::Invalid;
+            status.detail = "cvfs's mark without the keyslot written with it: the header was changed";
             return;
         }
         status.state = VolumeState::Invalid;

@@ -1,16 +1,17 @@
 // `cvfs init`: make a persistent volume.
 //
-// Order matters for recovery. crypt_format writes the header with the label
-// (the volume's name) and the subsystem "cvfs", then keyslot 0 and a cvfs
-// token in state "initializing" follow; only after the filesystem is made
-// does the token become "ready". An init stopped anywhere in between is one
-// that status calls "init interrupted" and that init finishes without
-// --force, but only after looking at what the volume holds: the token and
+// Order matters for recovery. The header is written in one step with the
+// label (the volume's name), the subsystem "cvfs", keyslot 0 and a cvfs token
+// in state "initializing" (FormattedVolume::format); only after the
+// filesystem is made does the token become "ready". An init stopped in
+// between is one that status calls "init interrupted" and that init finishes
+// without --force, but only after looking at what the volume holds: the token and
 // the label are unauthenticated (the host can write them), so its keyslot is
 // unlocked and the mapping looked at first (mapping_contents.h). Data there
 // means refuse without --force, except the empty, never mounted filesystem
 // the interrupted init itself made, which is then only marked ready. A ready
-// volume, another volume's header, a foreign LUKS volume or anything libblkid
+// volume, another volume's header, a foreign LUKS volume, a header with
+// cvfs's mark that lacks its keyslot or token, or anything libblkid
 // recognises is never overwritten without --force.
 //
 // The volume's timeout bounds waiting for the key provider and the device,
@@ -37,10 +38,18 @@ namespace {
 
 const std::string force_hint = "add --force to destroy it (after making sure nothing on it is needed)";
 
-// What an init of this volume that did not finish left on the device.
+// cvfs's mark (label and subsystem) on a header without the keyslot or the
+// token cvfs writes with it: the header was changed after cvfs wrote it.
+const std::string altered_mark =
+    "a header with cvfs's mark for this volume but without the keyslot and token cvfs writes with it "
+    "(changed since cvfs wrote it, or damaged)";
+
+// What an init of this volume that did not finish left on the device: its
+// header (keyslot and token included: they are written in one step) with the
+// token still "initializing".
 struct LeftByInit {
-    std::optional<CheckedHeader> header;  // nothing: stopped before its first keyslot
-    std::optional<CvfsToken> token;       // nothing: stopped before the token was written
+    CheckedHeader header;
+    CvfsToken token;
 };
 
 // `dev`, and the node it resolved to when that is another name.
@@ -57,20 +66,18 @@ std::optional<LeftByInit> interrupted_init(const VolumeConfig& volume, const std
         CheckedHeader header = CheckedHeader::load(node, volume.luks);
         auto token = header.token();
         if (!token) {
-            if (marked) return LeftByInit{std::move(header), std::nullopt};
-            what = "a LUKS2 volume not made by cvfs";
+            what = marked ? altered_mark : "a LUKS2 volume not made by cvfs";
         } else if (auto mismatch = token_mismatch(volume, *token)) {
             what = "another cvfs volume (" + *mismatch + ")";
         } else if (token->state == TokenState::Initializing) {
-            return LeftByInit{std::move(header), token};
+            return LeftByInit{std::move(header), std::move(*token)};
         } else {
             what = "an initialised cvfs volume";
         }
     } catch (const Error& e) {
-        // Stopped between crypt_format and the first keyslot: no key ever
-        // opened this header, so nothing was written through it.
-        if (marked && marker->keyslots == 0) return LeftByInit{};
-        what = std::string("a LUKS volume whose header cvfs refuses (") + e.what() + ")";
+        what = marked && marker->keyslots == 0
+                   ? altered_mark
+                   : std::string("a LUKS volume whose header cvfs refuses (") + e.what() + ")";
     }
     return std::nullopt;
 }
@@ -83,12 +90,12 @@ struct Leftover {
 
 Leftover look_at_mapping(const VolumeConfig& volume, const Engine::Parts& parts, const LeftByInit& left,
                          const std::string& node, const std::atomic<bool>* cancel) {
-    TokenValues values = left.token ? left.token->provider_data : TokenValues{};
+    TokenValues values = left.token.provider_data;
     PluginCall key_call(volume, volume.key_provider, parts.deadline, &values, cancel);
     SecureBuffer secret;
     try {
         secret = parts.key.get_key(key_call, CVFS_KEY_PURPOSE_UNLOCK);
-        left.header->activate(volume.name, secret, CRYPT_ACTIVATE_READONLY);
+        left.header.activate(volume.name, secret, CRYPT_ACTIVATE_READONLY);
     } catch (const Error& e) {
         throw Error(ErrorKind::Refused,
                     "volume '" + volume.name + "': " + device_of(volume, node) +
@@ -101,8 +108,7 @@ Leftover look_at_mapping(const VolumeConfig& volume, const Engine::Parts& parts,
     Leftover leftover;
     try {
         leftover.data = data_on_mapping(mapped);
-        leftover.own_filesystem = leftover.data && left.token && parts.fs && volume.fs &&
-                                  left.token->fs == volume.fs->name && parts.fs->mount_type() &&
+        leftover.own_filesystem = leftover.data && parts.fs && volume.fs && left.token.fs == volume.fs->name && parts.fs->mount_type() &&
                                   *parts.fs->mount_type() == "ext4" && filesystem_type(mapped) == "ext4" &&
                                   holds_unmounted_ext4(mapped);
     } catch (...) {
@@ -120,7 +126,6 @@ enum class InitStart { Format, MarkReady };
 InitStart finish_interrupted(const VolumeConfig& volume, const Engine::Parts& parts, const LeftByInit& left,
                              const std::string& node, const std::atomic<bool>* cancel) {
     log(LogLevel::Info, "volume '" + volume.name + "': finishing an interrupted init");
-    if (!left.header) return InitStart::Format;
     Leftover leftover = look_at_mapping(volume, parts, left, node, cancel);
     if (!leftover.data) return InitStart::Format;
     if (leftover.own_filesystem) return InitStart::MarkReady;
