@@ -12,7 +12,7 @@
 # Usage: install_prefix_check.sh OUT
 set -euo pipefail
 : "${CVFS_BUILD_DIR:?}"
-out=${1:?usage: $0 OUT}
+out=$(realpath -m "${1:?usage: $0 OUT}")
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== $*"; }
 
