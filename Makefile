@@ -8,6 +8,9 @@
 #               AddressSanitizer + UBSan, each fuzzer briefly before those
 #   make fuzz   each libFuzzer target (tests/fuzz) for FUZZ_SECONDS, with its
 #               executions and coverage
+#   make deb    the Debian packages (packaging/debian) in $(BUILD)/deb
+#   make rpm    the RPM packages (packaging/cvfs.spec), split, linted and
+#               installed plugin by plugin into a scratch root, in $(BUILD)/rpm
 #   make install  build for PREFIX (/usr/local) and install under DESTDIR; the
 #               configuration goes to SYSCONFDIR/cvfs (/etc/cvfs), where cvfs
 #               reads it whatever the prefix
@@ -36,7 +39,15 @@ PREFIX     ?= /usr/local
 SYSCONFDIR ?= /etc
 DESTDIR    ?=
 
-.PHONY: all deps build demo test bench stress test-asan fuzz fuzz-build fuzz-smoke install clean
+# make deb: the packages are made from a build folder configured the Debian
+# way (the options packaging/debian/rules prints, dpkg-buildflags' hardening
+# flags), built once here and installed by dh from there (CVFS_PREBUILT), in a
+# copy of the sources with packaging/debian as debian/.
+DEB_BUILD ?= $(BUILD)/deb/build
+DEB_OUT   ?= $(BUILD)/deb
+DEB_CCACHE := $(if $(shell command -v ccache),-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+
+.PHONY: all deps build demo test bench stress test-asan fuzz fuzz-build fuzz-smoke install deb deb-packages rpm clean
 
 all: build
 
@@ -67,7 +78,7 @@ bench: build
 	ctest --test-dir $(BUILD) --output-on-failure -L bench --verbose
 
 # The full concurrency stress: 20 rounds of `open --all` / `close --all` of 16
-# volumes in the VM rig (make test runs 3; each round takes tens of seconds under TCG).
+# volumes in the VM rig (make test runs 2; each round takes tens of seconds under TCG).
 STRESS_ROUNDS ?= 20
 stress: build
 	ctest --test-dir $(BUILD) --output-on-failure -R '^vm: prepare$$'
@@ -97,6 +108,25 @@ install: deps
 		-DCMAKE_INSTALL_PREFIX=$(PREFIX) -DCMAKE_INSTALL_SYSCONFDIR=$(SYSCONFDIR)
 	cmake --build $(BUILD) -j $(JOBS)
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+deb: deps deb-packages
+
+deb-packages:
+	@mkdir -p $(DEB_OUT)
+	eval "$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)"; \
+	cmake -S . -B $(DEB_BUILD) -DCMAKE_BUILD_TYPE=None $(DEB_CCACHE) \
+		$$($(MAKE) -s -f packaging/debian/rules print-cmake-options)
+	cmake --build $(DEB_BUILD) -j $(JOBS)
+	rm -rf $(DEB_OUT)/src $(DEB_OUT)/*.deb $(DEB_OUT)/*.changes $(DEB_OUT)/*.buildinfo
+	mkdir -p $(DEB_OUT)/src/cvfs
+	tar -c --exclude-vcs --exclude='./build*' --exclude=./packaging/debian . | tar -x -C $(DEB_OUT)/src/cvfs
+	cp -r packaging/debian $(DEB_OUT)/src/cvfs/debian
+	cd $(DEB_OUT)/src/cvfs && CVFS_PREBUILT=$(abspath $(DEB_BUILD)) dpkg-buildpackage -b -us -uc -d
+	mv $(DEB_OUT)/src/*.deb $(DEB_OUT)/src/*.changes $(DEB_OUT)/src/*.buildinfo $(DEB_OUT)/
+	lintian --fail-on error,warning $(DEB_OUT)/*.changes
+
+rpm: deps
+	CVFS_SOURCE_DIR=$(CURDIR) bash tests/packaging/rpm_packages_check.sh $(abspath $(BUILD))/rpm
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
