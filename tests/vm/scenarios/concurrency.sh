@@ -26,21 +26,8 @@ set -Eeuo pipefail
 
 [[ $# -ge 2 ]] || { echo "usage: $0 BUILD_DIR CASE [ARGS] [-- CASE [ARGS]]..." >&2; exit 2; }
 build_dir=$(realpath "$1"); shift
-readonly root=/tmp/cvfs-conc
-readonly confdir=$root/conf
-cvfs_bin=$build_dir/bin/cvfs
-
-trap 'echo "concurrency: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
-cvfs() { printf '$ cvfs %s\n' "$*"; "$cvfs_bin" -c "$confdir" "$@"; }
-fail() { echo "concurrency: $*" >&2; return 1; }
-
-setup() {
-  rm -rf "$root"
-  mkdir -p "$confdir/volumes" "$root/run" "$root/keys" "$root/mnt"
-  chmod 700 "$root/keys"
-  printf '[plugins]\ndirs = ["%s/plugins.out"]\n[paths]\nrun_dir = "%s/run"\n' "$build_dir" "$root" \
-    >"$confdir/cvfs.toml"
-}
+readonly scenario=concurrency root=/tmp/cvfs-conc
+source "$(dirname "$0")/lib.sh"
 
 # volume NAME PROVIDER FS INTEGRITY SIZE: a volume file; FS "none": no
 # filesystem and no mount.
@@ -60,15 +47,6 @@ volume() {
 }
 
 volume_names() { local f; for f in "$confdir"/volumes/*.toml; do basename "$f" .toml; done; }
-
-# Nothing of NAME is left: no mapping (nor its integrity device), no loop, no mount.
-check_nothing_left() {
-  local name=$1
-  [[ ! -e /dev/mapper/$name && ! -e /dev/mapper/${name}_dif ]] || fail "a mapping of $name is left"
-  ! dmsetup info "$name" >/dev/null 2>&1 || fail "device-mapper still has $name"
-  [[ -z $(losetup -j "$root/$name.img" -n) ]] || fail "a loop device of $name is left"
-  ! findmnt "$root/mnt/$name" >/dev/null || fail "$name is still mounted"
-}
 
 # A crash shows as an exit status above 128 or a kernel segfault line.
 check_no_crash() {

@@ -16,22 +16,9 @@ set -Eeuo pipefail
 
 [[ $# -ge 1 ]] || { echo "usage: $0 BUILD_DIR [CASE...]" >&2; exit 2; }
 build_dir=$(realpath "$1"); shift
-readonly root=/tmp/cvfs-faults
-readonly confdir=$root/conf
-cvfs_bin=$build_dir/bin/cvfs
+readonly scenario=faults root=/tmp/cvfs-faults
+source "$(dirname "$0")/lib.sh"
 tamper_bin=$build_dir/tests/vm/luks-tamper
-
-trap 'echo "faults: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
-cvfs() { printf '$ cvfs %s\n' "$*"; "$cvfs_bin" -c "$confdir" "$@"; }
-fail() { echo "faults: $*" >&2; return 1; }
-
-setup() {
-  rm -rf "$root"
-  mkdir -p "$confdir/volumes" "$root/run" "$root/keys" "$root/mnt"
-  chmod 700 "$root/keys"
-  printf '[plugins]\ndirs = ["%s/plugins.out"]\n[paths]\nrun_dir = "%s/run"\n' "$build_dir" "$root" \
-    >"$confdir/cvfs.toml"
-}
 
 # volume NAME PROVIDER [INTEGRITY] [SIZE]: a volume file with ext4, mounted.
 volume() {
@@ -46,38 +33,6 @@ volume() {
     fi
     printf '\n[device]\nsize = "%s"\n\n[mount]\npoint = "%s/mnt/%s"\n' "$size" "$root" "$name"
   } >"$confdir/volumes/$name.toml"
-}
-
-# expect_failure TEXT CVFS_ARGS...: cvfs must fail and say TEXT.
-expect_failure() {
-  local text=$1; shift
-  local output status=0
-  output=$("$cvfs_bin" -c "$confdir" "$@" 2>&1) || status=$?
-  printf '$ cvfs %s  (exit %d)\n%s\n' "$*" "$status" "$output"
-  ((status != 0)) || fail "cvfs $* succeeded"
-  grep -qF -- "$text" <<<"$output" || fail "cvfs $* did not say: $text"
-}
-
-# Nothing of NAME is left: no mapping (nor its integrity device), no loop.
-check_nothing_left() {
-  local name=$1
-  [[ ! -e /dev/mapper/$name && ! -e /dev/mapper/${name}_dif ]] || fail "a mapping of $name is left"
-  [[ -z $(losetup -j "$root/$name.img" -n) ]] || fail "a loop device of $name is left"
-  ! findmnt "$root/mnt/$name" >/dev/null || fail "$name is still mounted"
-}
-
-# kill_at SYMBOL SKIP CVFS_ARGS...: runs cvfs under gdb and kills it with
-# SIGKILL when it reaches SYMBOL for the (SKIP+1)th time.
-kill_at() {
-  local symbol=$1 skip=$2; shift 2
-  local log=$root/gdb.log
-  gdb -q -batch -nx --readnever -ex 'set breakpoint pending on' -ex 'set startup-with-shell off' \
-    -ex "break $symbol" -ex "ignore 1 $skip" -ex run -ex 'signal SIGKILL' \
-    --args "$cvfs_bin" -c "$confdir" "$@" >"$log" 2>&1 || true
-  grep -qE "Breakpoint 1(\.[0-9]+)?, " "$log" || { cat "$log" >&2; fail "cvfs $* never reached $symbol"; }
-  # gdb says so in one of two ways, depending on the thread that was stopped.
-  grep -qE "terminated with signal SIGKILL|No such process" "$log" || { cat "$log" >&2; fail "cvfs $* was not killed"; }
-  echo "killed: cvfs $* at $symbol (hit $((skip + 1)))"
 }
 
 write_data() { echo "data of $1" >"$root/mnt/$1/file.txt"; sync; }
@@ -249,13 +204,4 @@ case_filesystem_full() {
 
 all_cases=(init_killed open_killed tampered_header wrong_device concurrent_opens device_missing
            filesystem_full)
-[[ $# -gt 0 ]] || set -- "${all_cases[@]}"
-setup
-for case in "$@"; do
-  echo "== $case"
-  start=$SECONDS
-  "case_$case"
-  echo "== $case passed in $((SECONDS - start)) s"
-done
-rm -rf "$root"
-echo "faults: all $# cases passed"
+run_cases "$@"
