@@ -1,0 +1,86 @@
+// Parsing JSON from a disk or the network, the one way cvfs does it: with
+// nlohmann-json, under a size limit and a nesting limit, and with errors that
+// say where the text went wrong.
+//
+// nlohmann's parser itself does not recurse, but the values it builds are
+// walked recursively by whoever reads them, so text nested deeper than
+// `max_depth` is refused while parsing (from the parser callback, before the
+// deep value exists). Text longer than `max_bytes` is refused before parsing.
+//
+// Header-only and free of the rest of the core (it throws JsonError, a
+// std::runtime_error, not cvfs::Error), so in-tree plugins and cvfs-secretd
+// use it as well: link the interface target cvfs_json. Callers wrap
+// JsonError into their own error with the name of the file or the peer.
+//
+// The value type is a template parameter so that text holding a secret can be
+// parsed into a basic_json whose strings live in locked memory.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace cvfs {
+
+struct JsonLimits {
+    size_t max_bytes = 1 << 20;  // the whole text
+    size_t max_depth = 32;       // objects and arrays inside each other
+};
+
+// Why a JSON text was refused: not JSON, too big or too deep. what() names
+// `what` (the caller's word for the text, e.g. "LUKS2 header JSON") and,
+// for syntax errors, the byte offset.
+class JsonError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The part of nlohmann's message that says what is wrong and where, without
+// its "[json.exception...]" prefix (it names the library, not the problem)
+// and without the "last read" excerpt, which would copy input text -- perhaps
+// a secret -- into an error message.
+inline std::string short_reason(const nlohmann::json::exception& e) {
+    std::string m = e.what();
+    if (auto p = m.find("] "); m.rfind("[json.exception", 0) == 0 && p != std::string::npos)
+        m.erase(0, p + 2);
+    if (auto p = m.find("; last read"); p != std::string::npos) m.erase(p);
+    return m;
+}
+
+namespace json_detail {
+// Thrown from the parser callback to stop at the first too-deep value.
+struct TooDeep {};
+}  // namespace json_detail
+
+// Parse `text` into a Json (nlohmann::json or another basic_json), within
+// `limits`. Duplicate object keys keep the last value, as nlohmann does.
+template <class Json = nlohmann::json>
+Json parse_json(std::string_view text, std::string_view what, const JsonLimits& limits = {}) {
+    if (text.size() > limits.max_bytes)
+        throw JsonError(std::string(what) + " is " + std::to_string(text.size()) +
+                        " bytes, more than the " + std::to_string(limits.max_bytes) +
+                        " accepted");
+    const size_t max_depth = limits.max_depth;
+    // `depth` counts the enclosing containers; a container's own start event
+    // comes with the depth outside it, so the new container is at depth + 1.
+    auto bound = [max_depth](int depth, typename Json::parse_event_t event, Json&) {
+        if ((event == Json::parse_event_t::object_start ||
+             event == Json::parse_event_t::array_start) &&
+            static_cast<size_t>(depth) + 1 > max_depth)
+            throw json_detail::TooDeep{};
+        return true;
+    };
+    try {
+        return Json::parse(text.begin(), text.end(), bound);
+    } catch (const json_detail::TooDeep&) {
+        throw JsonError(std::string(what) + " nests objects or arrays more than " +
+                        std::to_string(max_depth) + " levels deep");
+    } catch (const nlohmann::json::parse_error& e) {
+        throw JsonError(std::string(what) + " is not valid JSON: " + short_reason(e));
+    }
+}
+
+}  // namespace cvfs
