@@ -70,7 +70,8 @@ for name in "${!deb[@]}"; do
 done
 for want in /usr/sbin/cvfs /lib/systemd/system/cvfs-open@.service /lib/systemd/system-generators/cvfs-generator \
             /etc/cvfs/cvfs.toml /usr/share/man/man8/cvfs.8.gz /usr/share/man/man5/cvfs-volume.5.gz \
-            /usr/share/man/man5/cvfs.toml.5.gz; do
+            /usr/share/man/man5/cvfs.toml.5.gz /usr/share/bash-completion/completions/cvfs \
+            /usr/share/zsh/vendor-completions/_cvfs; do
   grep -qx "$want cvfs" "$owners" || fail "$want is not in the cvfs package"
 done
 for want in "/usr/sbin/cvfs-secretd cvfs-secretd" "/lib/systemd/system/cvfs-secretd.service cvfs-secretd" \
