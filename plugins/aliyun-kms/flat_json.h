@@ -4,16 +4,16 @@
 // shape ({"ClientKeyPassword": "..."}).
 //
 // Values go into locked memory, since they are secrets. Anything else
-// (nested objects, numbers, trailing text) is refused with the byte offset,
-// never with the text around it.
+// (nested objects, numbers, trailing text) is refused with the line and
+// column, never with the text around it.
 #pragma once
 
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/json.h"
 #include "locked_memory.h"
 
 namespace cvfs::kms {
@@ -23,12 +23,8 @@ struct JsonField {
     SecretText value;
 };
 
-class JsonError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-// Parses a flat object of string values; throws JsonError.
+// Parses a flat object of string values; throws cvfs::JsonError
+// (core/base/json.h).
 std::vector<JsonField> parse_flat_json_object(std::string_view text);
 
 // The value of `name`, if the object has it.
