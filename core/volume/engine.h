@@ -7,6 +7,7 @@
 //   close  unmount, remove the mapping, detach the device
 //   status what state a volume is in, without changing anything
 //   reseal a new key from the provider in place of the old one, no reformat
+//   adopt  take over another tool's LUKS2 volume without touching its data
 //
 // Each call works on one volume under its lock and either finishes or throws
 // cvfs::Error; callers loop over volumes so one failure does not stop the
@@ -20,8 +21,10 @@
 #include <string>
 #include <vector>
 
+#include "base/secure_buffer.h"
 #include "config/config_loader.h"
 #include "plugin/plugin_registry.h"
+#include "volume/volume_verbs.h"
 
 namespace cvfs {
 
@@ -50,6 +53,24 @@ struct VolumeStatus {
     VolumeState state = VolumeState::MissingDevice;
     std::string detail;       // why, for Invalid/Foreign/MissingDevice; backend detail otherwise
     std::vector<std::string> mount_points;
+    bool adoptable = false;   // Foreign, and `cvfs adopt` can take it over
+};
+
+// What `adopt` is told (volume_adopt.cpp): where the volume's current secret
+// comes from (a key file; else the terminal, or for a cryptpilot volume its
+// provider), and whether the keyslots that secret opens go afterwards.
+struct AdoptOptions {
+    std::string key_file;
+    bool remove_old_keyslot = false;
+};
+
+// What `adopt` did.
+struct AdoptResult {
+    bool already = false;              // the volume had this volume's cvfs token already
+    std::string maker;                 // "cryptpilot", "another tool"
+    int new_keyslot = -1;              // the keyslot the cvfs token names
+    std::vector<int> kept_keyslots;    // the old secret's keyslot, kept
+    std::vector<int> removed_keyslots; // removed with --remove-old-keyslot
 };
 
 // What `reseal` did: the keyslot removed and the one that replaced it.
@@ -92,8 +113,38 @@ public:
     // Adds a keyslot for the passphrase in `key_file` (a recovery key that
     // `reseal` accepts later), the provider unlocking; returns the keyslot.
     int add_recovery_key(const VolumeConfig& volume, const std::string& key_file);
+    // Takes over a LUKS2 volume another tool made, its data untouched: a new
+    // keyslot for the provider's key and the cvfs token (volume_adopt.cpp).
+    // The caller confirms remove_old_keyslot first.
+    AdoptResult adopt(const VolumeConfig& volume, const AdoptOptions& options);
+
+    // The keyslot secret of a ready persistent volume, for a caller that
+    // unlocks the volume itself (the cryptsetup token plugin): the header on
+    // `header_device` is checked against the allow-list and must carry this
+    // volume's cvfs token in the ready state before the key provider is asked
+    // (volume_unlock_secret.cpp). Maps and writes nothing. Throws Error.
+    SecureBuffer unlock_secret(const VolumeConfig& volume, const std::string& header_device);
 
     std::vector<PluginRegistry::Listing> plugins();
+
+    // The operator's verbs (volume_status.cpp, volume_header.cpp, volume_keyslots.cpp).
+    // What status() says plus the header's parameters, keyslots and tokens.
+    VolumeDetails details(const VolumeConfig& volume);
+    // Copies the volume's LUKS2 header into the new file `file` (mode 0600).
+    void backup_header(const VolumeConfig& volume, const std::string& file);
+    // Writes the header in `file` back, after checking it against the
+    // allow-list and that it is this volume's (same LUKS UUID, a cvfs token
+    // naming this volume and provider). Refused while the volume is open;
+    // `force` allows it when the device holds no readable header to compare.
+    void restore_header(const VolumeConfig& volume, const std::string& file, bool force);
+    // The keyslots no token names: the passphrases added as recovery keys.
+    std::vector<KeyslotInfo> recovery_keys(const VolumeConfig& volume);
+    // Destroys recovery-key keyslot `keyslot`, once the provider's key is shown
+    // to open its own keyslot (so the volume still opens afterwards).
+    void remove_recovery_key(const VolumeConfig& volume, int keyslot);
+    // Destroys every keyslot and token: the data can no longer be read.
+    // Refused while the volume is open. Returns the keyslots destroyed.
+    int erase(const VolumeConfig& volume);
 
     // The plugins of one volume, resolved together (engine_parts.h; for the
     // engine's own files only).
