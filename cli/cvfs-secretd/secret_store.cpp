@@ -1,6 +1,8 @@
-// Reading the JSON secret store (see secret_store.h). The parser takes only
-// what the format needs: one object whose members are strings.
+// Reading the JSON secret store (see secret_store.h) with the shared JSON
+// library (nlohmann-json): one object whose members are strings, nothing else.
 #include "secret_store.h"
+
+#include "base/json.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 
 namespace cvfs::secretd {
@@ -15,143 +18,105 @@ namespace {
 
 constexpr size_t kMaxStore = 16 * 1024 * 1024;
 
-class JsonReader {
-public:
-    JsonReader(std::span<const uint8_t> text, const std::string& where)
-        : text_(text), where_(where) {}
+// The store is parsed by nlohmann's SAX interface straight into LockedBytes,
+// so no tree of the secrets is built. The store's text is already in locked
+// memory (load reads it into LockedBytes), and the lexer's token buffer is a
+// string on LockedAllocator, so the decoded secret, while it is read, lives in
+// locked memory that is wiped when it grows or goes; only the value itself is
+// then copied out into its own LockedBytes. (The lexer's short plain buffer of
+// the last characters read, kept for its error messages, is not locked; error
+// messages never show it, see base/json.h.)
+using LockedString = std::basic_string<char, std::char_traits<char>, LockedAllocator<char>>;
+using StoreJson = nlohmann::basic_json<std::map, std::vector, LockedString, bool, std::int64_t,
+                                       std::uint64_t, double, LockedAllocator>;
 
-    [[noreturn]] void fail(const std::string& what) const {
+// A byte iterator that tells how far the parser has read, for line numbers.
+struct CountingIterator {
+    using iterator_category = std::input_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char*;
+    using reference = const char&;
+    const char* at;
+    const char** furthest;
+    reference operator*() const { return *at; }
+    CountingIterator& operator++() {
+        *furthest = ++at;
+        return *this;
+    }
+    CountingIterator operator++(int) {
+        CountingIterator old = *this;
+        ++*this;
+        return old;
+    }
+    bool operator==(const CountingIterator& o) const { return at == o.at; }
+};
+
+class StoreReader : public nlohmann::json_sax<StoreJson> {
+public:
+    StoreReader(std::span<const uint8_t> text, const std::string& where,
+                std::map<std::string, LockedBytes>& out)
+        : begin_(reinterpret_cast<const char*>(text.data())), read_(begin_), where_(where), out_(out) {}
+
+    const char** read_position() { return &read_; }
+
+    [[noreturn]] void fail(const std::string& what, const char* at = nullptr) const {
         size_t line = 1;
-        for (size_t i = 0; i < at_ && i < text_.size(); ++i) line += text_[i] == '\n';
+        for (const char* p = begin_; p < (at ? at : read_); ++p) line += *p == '\n';
         throw std::runtime_error(where_ + ":" + std::to_string(line) + ": " + what +
                                  " (expected a JSON object of strings: {\"app-id\": \"secret\"})");
     }
-    void skip_space() {
-        while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\t' ||
-                                      text_[at_] == '\n' || text_[at_] == '\r'))
-            ++at_;
-    }
-    bool next_is(char c) {
-        skip_space();
-        return at_ < text_.size() && text_[at_] == c;
-    }
-    void expect(char c) {
-        if (!next_is(c)) fail(std::string("expected '") + c + "'");
-        ++at_;
-    }
-    bool at_end() {
-        skip_space();
-        return at_ == text_.size();
-    }
 
-    // Decodes a JSON string into `out` (at most its raw length); returns its length.
-    size_t string(uint8_t* out) {
-        expect('"');
-        size_t n = 0;
-        for (;;) {
-            if (at_ >= text_.size()) fail("unterminated string");
-            uint8_t c = text_[at_++];
-            if (c == '"') return n;
-            if (c < 0x20) fail("control character in a string");
-            if (c != '\\') {
-                out[n++] = c;
-                continue;
-            }
-            if (at_ >= text_.size()) fail("unterminated escape");
-            c = text_[at_++];
-            switch (c) {
-                case '"':
-                case '\\':
-                case '/':
-                    out[n++] = c;
-                    break;
-                case 'b':
-                    out[n++] = '\b';
-                    break;
-                case 'f':
-                    out[n++] = '\f';
-                    break;
-                case 'n':
-                    out[n++] = '\n';
-                    break;
-                case 'r':
-                    out[n++] = '\r';
-                    break;
-                case 't':
-                    out[n++] = '\t';
-                    break;
-                case 'u':
-                    n += utf8(unicode_escape(), out + n);
-                    break;
-                default:
-                    fail("unknown escape");
-            }
-        }
+    bool start_object(std::size_t) override {
+        if (depth_++ != 0) fail("the value of '" + id_ + "' is not a string");
+        return true;
     }
-    // The raw length of the string that starts here (an upper bound of its decoded length).
-    size_t raw_length() {
-        skip_space();
-        size_t end = at_ + 1;
-        while (end < text_.size() && text_[end] != '"') end += text_[end] == '\\' ? 2 : 1;
-        return end - at_;
+    bool end_object() override {
+        closed_ = --depth_ == 0;
+        return true;
+    }
+    bool key(string_t& k) override {
+        id_.assign(k.begin(), k.end());
+        if (id_.empty()) fail("an empty app id");
+        if (out_.count(id_)) fail("app id '" + id_ + "' appears twice");
+        return true;
+    }
+    bool string(string_t& value) override {
+        if (depth_ == 0) not_object();
+        LockedBytes bytes(value.size() + 1);
+        std::memcpy(bytes.data(), value.data(), value.size());
+        bytes.set_length(value.size());
+        out_.emplace(id_, std::move(bytes));
+        return true;
+    }
+    bool null() override { return scalar(); }
+    bool boolean(bool) override { return scalar(); }
+    bool number_integer(number_integer_t) override { return scalar(); }
+    bool number_unsigned(number_unsigned_t) override { return scalar(); }
+    bool number_float(number_float_t, const string_t&) override { return scalar(); }
+    bool binary(binary_t&) override { return scalar(); }
+    bool start_array(std::size_t) override { return scalar(); }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t position, const std::string&,
+                     const nlohmann::detail::exception& e) override {
+        if (closed_) fail("text after the object", begin_ + position);
+        fail(cvfs::short_reason(e), begin_ + position);
     }
 
 private:
-    uint32_t hex4() {
-        if (text_.size() - at_ < 4) fail("short \\u escape");
-        uint32_t v = 0;
-        for (int i = 0; i < 4; ++i) {
-            uint8_t c = text_[at_++];
-            int d = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
-            if (d < 0) fail("bad \\u escape");
-            v = v << 4 | static_cast<uint32_t>(d);
-        }
-        return v;
-    }
-    uint32_t unicode_escape() {
-        uint32_t cp = hex4();
-        if (cp >= 0xd800 && cp < 0xdc00) {
-            if (text_.size() - at_ < 2 || text_[at_] != '\\' || text_[at_ + 1] != 'u')
-                fail("lone surrogate");
-            at_ += 2;
-            uint32_t low = hex4();
-            if (low < 0xdc00 || low >= 0xe000) fail("bad surrogate pair");
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-        } else if (cp >= 0xdc00 && cp < 0xe000) {
-            fail("lone surrogate");
-        }
-        return cp;
-    }
-    // At most 4 bytes; a \u escape takes 6 raw bytes, so it always fits.
-    static size_t utf8(uint32_t cp, uint8_t* out) {
-        if (cp < 0x80) {
-            out[0] = static_cast<uint8_t>(cp);
-            return 1;
-        }
-        if (cp < 0x800) {
-            out[0] = static_cast<uint8_t>(0xc0 | cp >> 6);
-            out[1] = static_cast<uint8_t>(0x80 | (cp & 0x3f));
-            return 2;
-        }
-        if (cp < 0x10000) {
-            out[0] = static_cast<uint8_t>(0xe0 | cp >> 12);
-            out[1] = static_cast<uint8_t>(0x80 | (cp >> 6 & 0x3f));
-            out[2] = static_cast<uint8_t>(0x80 | (cp & 0x3f));
-            return 3;
-        }
-        out[0] = static_cast<uint8_t>(0xf0 | cp >> 18);
-        out[1] = static_cast<uint8_t>(0x80 | (cp >> 12 & 0x3f));
-        out[2] = static_cast<uint8_t>(0x80 | (cp >> 6 & 0x3f));
-        out[3] = static_cast<uint8_t>(0x80 | (cp & 0x3f));
-        return 4;
+    [[noreturn]] void not_object() const { fail("expected '{'"); }
+    bool scalar() {
+        if (depth_ == 0) not_object();
+        fail("the value of '" + id_ + "' is not a string");
     }
 
-    std::span<const uint8_t> text_;
+    const char* begin_;
+    const char* read_;
     const std::string& where_;
-    size_t at_ = 0;
+    std::map<std::string, LockedBytes>& out_;
+    std::string id_;
+    int depth_ = 0;
+    bool closed_ = false;  // the object has ended: what follows is trailing text
 };
 
 std::string errno_text() { return std::strerror(errno); }
@@ -160,25 +125,17 @@ std::string errno_text() { return std::strerror(errno); }
 
 SecretStore SecretStore::parse(std::span<const uint8_t> text, const std::string& where) {
     SecretStore store;
-    JsonReader json(text, where);
-    json.expect('{');
-    bool first = true;
-    while (!json.next_is('}')) {
-        if (!first) json.expect(',');
-        first = false;
-        LockedBytes key_bytes(json.raw_length() + 1);
-        size_t key_length = json.string(key_bytes.data());
-        std::string id(reinterpret_cast<const char*>(key_bytes.data()), key_length);
-        json.expect(':');
-        if (!json.next_is('"')) json.fail("the value of '" + id + "' is not a string");
-        LockedBytes value(json.raw_length() + 1);
-        value.set_length(json.string(value.data()));
-        if (id.empty()) json.fail("an empty app id");
-        if (!store.secrets_.emplace(id, std::move(value)).second)
-            json.fail("app id '" + id + "' appears twice");
-    }
-    json.expect('}');
-    if (!json.at_end()) json.fail("text after the object");
+    StoreReader reader(text, where, store.secrets_);
+    const char* begin = reinterpret_cast<const char*>(text.data());
+    CountingIterator first{begin, reader.read_position()};
+    CountingIterator last{begin + text.size(), reader.read_position()};
+    // Depth needs no bound here: the reader refuses any value but a string
+    // inside the one object, so nothing nests deeper than 1.
+    // The text parser alone: basic_json::sax_parse would also instantiate the
+    // binary formats' readers, which do not build with a custom string type.
+    auto input = nlohmann::detail::input_adapter(first, last);
+    nlohmann::detail::parser<StoreJson, decltype(input)>(std::move(input), nullptr, true, false)
+        .sax_parse(&reader, true);
     return store;
 }
 
