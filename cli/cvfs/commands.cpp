@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "boot.h"
+#include "command_table.h"
 #include "exit_codes.h"
 #include "output.h"
 
@@ -159,5 +160,120 @@ int plugins_command(Engine& engine, bool json) {
     }
     return exit_code;
 }
+
+}  // namespace cvfs::cli
+
+// The table entries of the commands above (command_table.h).
+namespace cvfs::cli {
+
+namespace po = boost::program_options;
+
+CVFS_COMMAND(CommandSpec{
+    .name = "show",
+    .usage = "[VOLUME...] [--json]",
+    .summary = "the configured volumes and their state",
+    .description = "Without names, every volume of the configuration folder.\n"
+                   "\n"
+                   "Examples:\n"
+                   "  cvfs show\n"
+                   "  cvfs show data1 --json\n",
+    .flags = [](po::options_description& f) { f.add_options()("json", "JSON output"); },
+    .run = [](CommandContext& c) {
+        Engine engine(c.options);
+        return show_command(engine, c.selection(), c.has("json"));
+    },
+    .order = 10,
+});
+
+CVFS_COMMAND(CommandSpec{
+    .name = "init",
+    .usage = "VOLUME... [--force] [--yes]",
+    .summary = "make persistent volumes (destroys what the device holds)",
+    .description = "Asks for each volume before writing; without a terminal, --yes is needed.\n"
+                   "A device that holds anything recognisable is refused without --force.\n"
+                   "\n"
+                   "Examples:\n"
+                   "  cvfs init data1\n"
+                   "  cvfs init --yes data1 data2\n",
+    .flags = [](po::options_description& f) {
+        f.add_options()("force", "format even a device that holds data")("yes,y", "do not ask");
+    },
+    .min_operands = 1,
+    .run = [](CommandContext& c) {
+        Engine engine(c.options);
+        return init_command(engine, c.selection(), c.has("force"), c.has("yes"));
+    },
+    .order = 20,
+});
+
+CVFS_COMMAND(CommandSpec{
+    .name = "open",
+    .usage = "VOLUME...|--all [--no-mount]",
+    .summary = "unlock (a temporary volume: make it afresh) and mount",
+    .description = "Volumes are opened concurrently; each failure is reported and the others go on.\n"
+                   "\n"
+                   "Examples:\n"
+                   "  cvfs open data0 data1\n"
+                   "  cvfs open --all\n"
+                   "  cvfs open --no-mount data1\n",
+    .flags = [](po::options_description& f) {
+        f.add_options()("all", "every volume")("no-mount", "map the volume, mount nothing");
+    },
+    .run = [](CommandContext& c) {
+        const Selection selection = c.selection();
+        if (selection.names.empty() && !selection.all) return usage_error("open");
+        c.options.no_mount = c.has("no-mount");
+        Engine engine(c.options);
+        return open_command(engine, selection);
+    },
+    .order = 30,
+});
+
+CVFS_COMMAND(CommandSpec{
+    .name = "close",
+    .usage = "VOLUME...|--all",
+    .summary = "unmount and lock",
+    .description = "Examples:\n"
+                   "  cvfs close data1\n"
+                   "  cvfs close --all\n",
+    .flags = [](po::options_description& f) { f.add_options()("all", "every volume"); },
+    .run = [](CommandContext& c) {
+        const Selection selection = c.selection();
+        if (selection.names.empty() && !selection.all) return usage_error("close");
+        Engine engine(c.options);
+        return close_command(engine, selection);
+    },
+    .order = 40,
+});
+
+CVFS_COMMAND(CommandSpec{
+    .name = "config check",
+    .usage = "[VOLUME...]",
+    .summary = "check that every file parses and every plugin loads and accepts its table",
+    .description = "Examples:\n"
+                   "  cvfs config check\n"
+                   "  cvfs -c ./myconf config check data1\n",
+    .run = [](CommandContext& c) {
+        Engine engine(c.options);
+        return config_check_command(engine, c.selection());
+    },
+    .order = 60,
+});
+
+CVFS_COMMAND(CommandSpec{
+    .name = "plugins",
+    .usage = "[--json]",
+    .summary = "the plugins cvfs finds, their versions and ABI",
+    .description = "Examples:\n"
+                   "  cvfs plugins\n"
+                   "  cvfs plugins --json\n",
+    .flags = [](po::options_description& f) { f.add_options()("json", "JSON output"); },
+    .max_operands = 0,
+    .run = [](CommandContext& c) {
+        Engine engine(c.options);
+        return plugins_command(engine, c.has("json"));
+    },
+    .order = 70,
+});
 
 }  // namespace cvfs::cli

@@ -14,6 +14,11 @@ enum ExitCode : int {
     kBusy = 5,       // another cvfs process works on the volume
 };
 
+// The table above as `cvfs --help` prints it (the README has the same table).
+inline const char* const exit_codes_text =
+    "Exit codes: 0 success, 1 an operation failed, 2 usage error, 3 configuration error,\n"
+    "4 refused (needs --force or --yes), 5 another cvfs process holds the volume.\n";
+
 inline ExitCode exit_code_for(ErrorKind kind) {
     switch (kind) {
         case ErrorKind::Config: return kConfig;

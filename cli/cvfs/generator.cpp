@@ -24,6 +24,7 @@
 #include <sstream>
 
 #include "boot.h"
+#include "command_table.h"
 #include "exit_codes.h"
 #include "output.h"
 #include "plugin/plugin_registry.h"
@@ -186,5 +187,28 @@ int generator_main(int argc, char** argv) {
         return kFailed;
     }
 }
+
+}  // namespace cvfs::cli
+
+// The table entry of `cvfs generate-units` (command_table.h).
+namespace cvfs::cli {
+
+CVFS_COMMAND(CommandSpec{
+    .name = "generate-units",
+    .usage = "DIR",
+    .summary = "write the systemd units of the auto_open volumes into DIR",
+    .description = "What the systemd generator does at boot, into a folder of your choice (to read\n"
+                   "or test the units).\n"
+                   "\n"
+                   "Examples:\n"
+                   "  cvfs generate-units /tmp/units\n",
+    .min_operands = 1,
+    .max_operands = 1,
+    .run = [](CommandContext& c) {
+        Engine engine(c.options);
+        return generate_units_command(engine, c.operands.front());
+    },
+    .order = 90,
+});
 
 }  // namespace cvfs::cli

@@ -2,18 +2,20 @@
 //
 //   cvfs [-c DIR] [-v] COMMAND [ARGS]
 //
-// The global options come first, then the command and its own options.
-// Everything real happens in the core engine; this file parses the command
-// line, installs logging and signal handling, and maps errors to exit codes.
+// The global options come first, then the command and its own options. The
+// commands themselves are entries of the command table (command_table.h), each
+// registered by the file that implements it; this file parses the global
+// options, finds the command, parses its flags, prints help, installs logging
+// and signal handling, and maps errors to exit codes.
 #include <signal.h>
 
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <iostream>
 
-#include "boot.h"
-#include "commands.h"
 #include "base/core_dump_guard.h"
+#include "boot.h"
+#include "command_table.h"
 #include "exit_codes.h"
 #include "output.h"
 
@@ -27,85 +29,182 @@ std::atomic<bool> cancel_requested{false};
 
 void on_signal(int) { cancel_requested = true; }
 
-const char* usage_text =
-    "Usage: cvfs [-c DIR] [-v] COMMAND [ARGS]\n"
-    "\n"
-    "Commands:\n"
-    "  show [VOLUME...] [--json]        state of the configured volumes\n"
-    "  init VOLUME... [--force] [--yes] make persistent volumes (destroys what the device holds)\n"
-    "  open VOLUME...|--all [--no-mount] unlock (a temporary volume: make it afresh), mount\n"
-    "  close VOLUME...|--all            unmount and lock\n"
-    "  config check [VOLUME...]         check configuration files and plugins\n"
-    "  plugins [--json]                 list the plugins cvfs finds\n"
-    "  reseal VOLUME... [--recovery-key-file FILE]\n"
-    "                                   new key from the provider in place of the old one\n"
-    "  add-recovery-key VOLUME --key-file FILE\n"
-    "                                   add a keyslot for the passphrase in FILE (for reseal)\n"
-    "  generate-units DIR               write systemd units for auto_open volumes into DIR\n"
-    "\n"
-    "Exit codes: 0 success, 1 an operation failed, 2 usage error, 3 configuration error,\n"
-    "4 refused (needs --force or --yes), 5 another cvfs process holds the volume.\n";
+const char* global_usage = "Usage: cvfs [-c DIR] [-v] COMMAND [ARGS]\n";
 
-struct CommandLine {
-    std::string command;
-    std::vector<std::string> rest;
-    po::variables_map globals;
+const char* global_options_text =
+    "Global options (before the command):\n"
+    "  -c, --confdir DIR   configuration folder (default " CVFS_DEFAULT_CONFDIR ")\n"
+    "  -v, --verbose       more output (info lines)\n"
+    "  -h, --help          this help; `cvfs help COMMAND` or `cvfs COMMAND --help` for a command\n"
+    "  --version           print the version and plugin ABI\n";
+
+void print_global_help(std::ostream& out) {
+    out << global_usage << "\nCommands:\n";
+    size_t width = 0;
+    for (const auto& c : command_table()) width = std::max(width, c.name.size());
+    for (const auto& c : command_table())
+        out << "  " << c.name << std::string(width - c.name.size() + 2, ' ') << c.summary << "\n";
+    out << "\n" << global_options_text << "\n" << exit_codes_text;
+}
+
+struct GlobalOptions {
+    std::string confdir = CVFS_DEFAULT_CONFDIR;
+    bool verbose = false;
+    bool help = false;
+    bool version = false;
+    std::vector<std::string> rest;  // the command and its arguments
 };
 
-int parse_globals(int argc, char** argv, CommandLine& line) {
-    po::options_description global("Global options");
-    global.add_options()("help,h", "show this help")("version", "print the version")(
-        "confdir,c", po::value<std::string>()->default_value(CVFS_DEFAULT_CONFDIR),
-        "configuration folder")("verbose,v", po::value<int>()->implicit_value(1)->zero_tokens(),
-                                "more output (info lines)")(
-        "command", po::value<std::string>(), "")("args", po::value<std::vector<std::string>>(), "");
-    po::positional_options_description positional;
-    positional.add("command", 1).add("args", -1);
-    po::parsed_options parsed = po::command_line_parser(argc, argv)
-                                    .options(global)
-                                    .positional(positional)
-                                    .allow_unregistered()
-                                    .run();
-    po::store(parsed, line.globals);
-    if (line.globals.count("help")) {
-        std::cout << usage_text << "\n" << global;
+struct UsageError {
+    std::string message;
+    std::string hint;
+};
+
+// The global options, up to the first word that is not one: that word is the
+// command. Anything else that looks like an option is reported by name.
+GlobalOptions parse_globals(int argc, char** argv) {
+    GlobalOptions globals;
+    int i = 1;
+    for (; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--") {
+            ++i;
+            break;
+        }
+        if (arg.empty() || arg[0] != '-' || arg == "-") break;
+        if (arg == "-h" || arg == "--help") {
+            globals.help = true;
+        } else if (arg == "--version") {
+            globals.version = true;
+        } else if (arg == "-v" || arg == "--verbose") {
+            globals.verbose = true;
+        } else if (arg == "-c" || arg == "--confdir") {
+            if (i + 1 >= argc) throw UsageError{"option '" + arg + "' needs a folder", "cvfs -c DIR COMMAND"};
+            globals.confdir = argv[++i];
+        } else if (arg.rfind("--confdir=", 0) == 0) {
+            globals.confdir = arg.substr(10);
+        } else if (arg.rfind("-c", 0) == 0 && arg.size() > 2 && arg[2] != '-') {
+            globals.confdir = arg.substr(2);
+        } else {
+            throw UsageError{"unknown option '" + arg + "'",
+                             "global options are -c DIR, -v, --help and --version; a command's own options "
+                             "come after it (`cvfs help COMMAND`)"};
+        }
+    }
+    for (; i < argc; ++i) globals.rest.emplace_back(argv[i]);
+    return globals;
+}
+
+// The table entry `words` name (two words first: "config check"), and how
+// many words its name took; nullptr if none.
+const CommandSpec* find_command(const std::vector<std::string>& words, size_t& taken) {
+    if (words.size() >= 2)
+        for (const auto& c : command_table())
+            if (c.name == words[0] + " " + words[1]) {
+                taken = 2;
+                return &c;
+            }
+    for (const auto& c : command_table())
+        if (c.name == words[0]) {
+            taken = 1;
+            return &c;
+        }
+    return nullptr;
+}
+
+// The commands whose name starts with the word `group` ("config" -> "config check").
+std::vector<const CommandSpec*> group_members(const std::string& group) {
+    std::vector<const CommandSpec*> members;
+    for (const auto& c : command_table())
+        if (c.name.rfind(group + " ", 0) == 0) members.push_back(&c);
+    return members;
+}
+
+void add_common_flags(po::options_description& flags) { flags.add_options()("help,h", "show this command's help"); }
+
+void print_command_help(const CommandSpec& c, std::ostream& out) {
+    out << "Usage: cvfs [-c DIR] [-v] " << c.name << (c.usage.empty() ? "" : " " + c.usage) << "\n\n"
+        << c.summary << "\n";
+    if (!c.description.empty()) out << "\n" << c.description << (c.description.back() == '\n' ? "" : "\n");
+    po::options_description flags("Options");
+    if (c.flags) c.flags(flags);
+    add_common_flags(flags);
+    out << "\n" << flags;
+}
+
+void print_group_help(const std::string& group, std::ostream& out) {
+    out << "Usage: cvfs [-c DIR] [-v] " << group << " SUBCOMMAND [ARGS]\n\nSubcommands:\n";
+    for (const CommandSpec* c : group_members(group))
+        out << "  " << c->name << (c->usage.empty() ? "" : " " + c->usage) << "\n      " << c->summary << "\n";
+}
+
+// `cvfs help [COMMAND...]`.
+int help_command(const std::vector<std::string>& words) {
+    if (words.empty()) {
+        print_global_help(std::cout);
         return kSuccess;
     }
-    if (line.globals.count("version")) {
+    size_t taken = 0;
+    if (const CommandSpec* c = find_command(words, taken); c && taken == words.size()) {
+        print_command_help(*c, std::cout);
+        return kSuccess;
+    }
+    if (words.size() == 1 && !group_members(words[0]).empty()) {
+        print_group_help(words[0], std::cout);
+        return kSuccess;
+    }
+    std::string name;
+    for (const auto& w : words) name += (name.empty() ? "" : " ") + w;
+    throw UsageError{"no command '" + name + "'", "`cvfs help` lists the commands"};
+}
+
+int run_command(const CommandSpec& c, std::vector<std::string> args, EngineOptions& options) {
+    po::options_description visible;
+    if (c.flags) c.flags(visible);
+    add_common_flags(visible);
+    po::options_description hidden;
+    hidden.add_options()("operands", po::value<std::vector<std::string>>()->composing(), "");
+    po::options_description all;
+    all.add(visible).add(hidden);
+    po::positional_options_description positional;
+    positional.add("operands", -1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw UsageError{"cvfs " + c.name + ": " + e.what(), "`cvfs " + c.name + " --help` shows its usage"};
+    }
+    if (vm.count("help")) {
+        print_command_help(c, std::cout);
+        return kSuccess;
+    }
+    CommandContext context{options, vm, {}};
+    if (vm.count("operands")) context.operands = vm["operands"].as<std::vector<std::string>>();
+    const int n = static_cast<int>(context.operands.size());
+    if (n < c.min_operands || (c.max_operands >= 0 && n > c.max_operands)) return usage_error(c.name);
+    return c.run(context);
+}
+
+int dispatch(const GlobalOptions& globals) {
+    if (globals.version) {
         std::cout << "cvfs " << CVFS_VERSION << " (plugin ABI " << CVFS_PLUGIN_ABI_MAJOR << "."
                   << CVFS_PLUGIN_ABI_MINOR << ")\n";
         return kSuccess;
     }
-    if (!line.globals.count("command")) {
-        std::cerr << usage_text;
+    if (globals.help && globals.rest.empty()) {
+        print_global_help(std::cout);
+        return kSuccess;
+    }
+    if (globals.rest.empty()) {
+        print_global_help(std::cerr);
         return kUsage;
     }
-    line.command = line.globals["command"].as<std::string>();
-    line.rest = po::collect_unrecognized(parsed.options, po::include_positional);
-    line.rest.erase(line.rest.begin());  // the command itself
-    return -1;
-}
+    const std::vector<std::string>& words = globals.rest;
+    if (words[0] == "help") return help_command({words.begin() + 1, words.end()});
 
-// Parses a command's own options: VOLUME... plus the flags it accepts.
-po::variables_map parse_command(const std::vector<std::string>& args, po::options_description& options) {
-    options.add_options()("volumes", po::value<std::vector<std::string>>()->composing(), "");
-    po::positional_options_description positional;
-    positional.add("volumes", -1);
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
-    return vm;
-}
-
-Selection selection_of(const po::variables_map& vm) {
-    Selection selection;
-    if (vm.count("volumes")) selection.names = vm["volumes"].as<std::vector<std::string>>();
-    selection.all = vm.count("all") > 0;
-    return selection;
-}
-
-int run(const CommandLine& line) {
     EngineOptions options;
-    options.confdir = line.globals["confdir"].as<std::string>();
+    options.confdir = globals.confdir;
     // A long step (the integrity wipe) stops within a block's write of Ctrl-C or SIGTERM.
     options.progress = [](uint64_t done, uint64_t total) {
         draw_progress(done, total);
@@ -113,76 +212,24 @@ int run(const CommandLine& line) {
     };
     options.cancel = &cancel_requested;
 
-    std::vector<std::string> args = line.rest;
-    po::options_description flags;
-    if (line.command == "config") {
-        if (args.empty() || args.front() != "check") {
-            std::cerr << "cvfs: usage: cvfs config check [VOLUME...]\n";
-            return kUsage;
+    size_t taken = 0;
+    const CommandSpec* command = find_command(words, taken);
+    if (!command) {
+        auto members = group_members(words[0]);
+        if (members.empty())
+            throw UsageError{"unknown command '" + words[0] + "'", "`cvfs help` lists the commands"};
+        if (globals.help || words.size() == 1 || words[1] == "--help" || words[1] == "-h") {
+            print_group_help(words[0], globals.help || words.size() > 1 ? std::cout : std::cerr);
+            return globals.help || words.size() > 1 ? kSuccess : kUsage;
         }
-        args.erase(args.begin());
-        po::variables_map vm = parse_command(args, flags);
-        Engine engine(options);
-        return config_check_command(engine, selection_of(vm));
+        throw UsageError{"unknown subcommand '" + words[1] + "' of '" + words[0] + "'",
+                         "`cvfs help " + words[0] + "` lists them"};
     }
-    if (line.command == "show" || line.command == "plugins") flags.add_options()("json", "JSON output");
-    if (line.command == "init") flags.add_options()("force", "destroy existing data")("yes,y", "do not ask");
-    if (line.command == "open" || line.command == "close") flags.add_options()("all", "every volume");
-    if (line.command == "open") flags.add_options()("no-mount", "map the volume, mount nothing");
-    if (line.command == "reseal")
-        flags.add_options()("recovery-key-file", po::value<std::string>(), "another keyslot's passphrase");
-    if (line.command == "add-recovery-key")
-        flags.add_options()("key-file", po::value<std::string>(), "the recovery passphrase, mode 0600");
-    po::variables_map vm = parse_command(args, flags);
-    const Selection selection = selection_of(vm);
-
-    if (line.command == "show") {
-        Engine engine(options);
-        return show_command(engine, selection, vm.count("json") > 0);
+    if (globals.help) {
+        print_command_help(*command, std::cout);
+        return kSuccess;
     }
-    if (line.command == "generate-units") {
-        if (selection.names.size() != 1) {
-            std::cerr << "cvfs: usage: cvfs generate-units DIR\n";
-            return kUsage;
-        }
-        Engine engine(options);
-        return generate_units_command(engine, selection.names.front());
-    }
-    if (line.command == "reseal") {
-        if (selection.names.empty()) {
-            std::cerr << "cvfs: usage: cvfs reseal VOLUME... [--recovery-key-file FILE]\n";
-            return kUsage;
-        }
-        Engine engine(options);
-        return reseal_command(engine, selection,
-                              vm.count("recovery-key-file") ? vm["recovery-key-file"].as<std::string>() : "");
-    }
-    if (line.command == "add-recovery-key") {
-        if (selection.names.size() != 1 || !vm.count("key-file")) {
-            std::cerr << "cvfs: usage: cvfs add-recovery-key VOLUME --key-file FILE\n";
-            return kUsage;
-        }
-        Engine engine(options);
-        return add_recovery_key_command(engine, selection.names.front(), vm["key-file"].as<std::string>());
-    }
-    if (line.command == "plugins") {
-        Engine engine(options);
-        return plugins_command(engine, vm.count("json") > 0);
-    }
-    if (line.command == "init" || line.command == "open" || line.command == "close") {
-        if (selection.names.empty() && !selection.all) {
-            std::cerr << "cvfs: usage: cvfs " << line.command << " VOLUME..."
-                      << (line.command == "init" ? "" : "|--all") << "\n";
-            return kUsage;
-        }
-        options.no_mount = vm.count("no-mount") > 0;
-        Engine engine(options);
-        if (line.command == "init") return init_command(engine, selection, vm.count("force") > 0, vm.count("yes") > 0);
-        if (line.command == "open") return open_command(engine, selection);
-        return close_command(engine, selection);
-    }
-    std::cerr << "cvfs: unknown command '" << line.command << "'\n" << usage_text;
-    return kUsage;
+    return run_command(*command, {words.begin() + static_cast<long>(taken), words.end()}, options);
 }
 
 }  // namespace
@@ -200,12 +247,12 @@ int main(int argc, char** argv) {
     ::sigaction(SIGTERM, &action, nullptr);
 
     try {
-        CommandLine line;
-        if (int code = parse_globals(argc, argv, line); code >= 0) return code;
-        install_log_sink(line.globals.count("verbose") ? LogLevel::Info : LogLevel::Warning);
-        return run(line);
-    } catch (const po::error& e) {
-        std::cerr << "cvfs: " << e.what() << "\n" << usage_text;
+        GlobalOptions globals = parse_globals(argc, argv);
+        install_log_sink(globals.verbose ? LogLevel::Info : LogLevel::Warning);
+        return dispatch(globals);
+    } catch (const UsageError& e) {
+        std::cerr << (e.message.rfind("cvfs", 0) == 0 ? "" : "cvfs: ") << e.message << "\n";
+        if (!e.hint.empty()) std::cerr << "  hint: " << e.hint << "\n";
         return kUsage;
     } catch (const Error& e) {
         print_error(e);
