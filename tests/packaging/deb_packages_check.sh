@@ -87,7 +87,8 @@ dpkg-deb -e "${deb[cvfs-secretd]}" "$ctl/secretd"
 grep -qx /etc/cvfs/cvfs.toml "$ctl/cvfs/conffiles" || fail "cvfs.toml is not a conffile"
 grep -qx /etc/cvfs/secretd/secretd.toml "$ctl/secretd/conffiles" || fail "secretd.toml is not a conffile"
 grep -q "deb-systemd-helper.*cvfs-secretd.service" "$ctl/secretd/postinst" || fail "secretd's unit is not handled by dh_installsystemd"
-dpkg-deb -c "${deb[cvfs]}" | grep -qE '^drwx------ .* \./etc/cvfs/volumes/$' || fail "/etc/cvfs/volumes is not root's alone"
+dpkg-deb -c "${deb[cvfs]}" >"$out/cvfs-contents.txt"
+grep -qE '^drwx------ .* \./etc/cvfs/volumes/$' "$out/cvfs-contents.txt" || fail "/etc/cvfs/volumes is not root's alone"
 
 # ---- 2. scratch root, plugin by plugin -------------------------------------------
 step "unpack into a scratch root"
