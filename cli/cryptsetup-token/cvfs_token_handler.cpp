@@ -35,22 +35,15 @@ namespace {
 
 using namespace cvfs;
 
-const char* level_name(LogLevel level) {
-    switch (level) {
-        case LogLevel::Error: return "error";
-        case LogLevel::Warning: return "warning";
-        case LogLevel::Info: return "info";
-        case LogLevel::Debug: return "debug";
-    }
-    return "info";
-}
-
 void install_log_sink() {
     static std::once_flag once;
     std::call_once(once, [] {
-        set_log_sink([](LogLevel level, const std::string& message) {
+        // Under systemd-cryptsetup@.service stderr is the journal: each line
+        // then carries its priority (log.h).
+        const bool journal = stderr_is_journal();
+        set_log_sink([journal](LogLevel level, const std::string& message) {
             if (level == LogLevel::Debug) return;
-            std::cerr << "cvfs token: " << level_name(level) << ": " << message << "\n";
+            std::cerr << format_log_line("cvfs token", level, message, journal) << "\n";
         });
     });
 }

@@ -2,6 +2,7 @@
 // it finishes, and a summary that makes a failure impossible to miss.
 #include <iostream>
 
+#include "base/log.h"
 #include "boot.h"
 #include "exit_codes.h"
 #include "output.h"
@@ -14,7 +15,7 @@ namespace {
 void report(const OpenOutcome& outcome) {
     const VolumeConfig& volume = *outcome.volume;
     if (outcome.error) {
-        print_error(*outcome.error);
+        print_error(*outcome.error, volume.name);
         return;
     }
     std::cout << "opened " << volume.name << " at /dev/mapper/" << volume.name;
@@ -35,7 +36,7 @@ int open_in_parallel(Engine& engine, const std::vector<const VolumeConfig*>& vol
         if (exit_code == kSuccess) exit_code = exit_code_for(outcome.error->kind());
     }
     if (failures > 0 && volumes.size() > 1)
-        std::cerr << "cvfs: " << failures << " of " << volumes.size()
+        std::cerr << (stderr_is_journal() ? "<3>" : "") << "cvfs: " << failures << " of " << volumes.size()
                   << " volumes failed to open: " << failed << "\n";
     return exit_code;
 }

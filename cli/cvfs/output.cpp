@@ -15,14 +15,10 @@
 namespace cvfs::cli {
 
 namespace {
-const char* level_name(LogLevel level) {
-    switch (level) {
-        case LogLevel::Error: return "error";
-        case LogLevel::Warning: return "warning";
-        case LogLevel::Info: return "info";
-        case LogLevel::Debug: return "debug";
-    }
-    return "info";
+// Lines on stderr carry their syslog priority when stderr is the journal (log.h).
+bool to_journal() {
+    static const bool journal = stderr_is_journal();
+    return journal;
 }
 
 void print_json(const toml::array& array) {
@@ -40,16 +36,21 @@ std::string kind_name(uint32_t kind) {
 void install_log_sink(LogLevel max_level) {
     set_log_sink([max_level](LogLevel level, const std::string& message) {
         if (level > max_level) return;
-        std::cerr << "cvfs: " << level_name(level) << ": " << message << "\n";
+        std::cerr << format_log_line("cvfs", level, message, to_journal()) << "\n";
     });
 }
 
-void print_error(const Error& error) {
-    std::cerr << "cvfs: error: " << error.what() << "\n";
-    if (!error.hint().empty()) std::cerr << "  hint: " << error.hint() << "\n";
+void print_error(const Error& error, const std::string& volume) {
+    std::string text = error.what();
+    if (!volume.empty() && text.find("'" + volume + "'") == std::string::npos)
+        text = "volume '" + volume + "': " + text;
+    if (!error.hint().empty()) text += "\n  hint: " + error.hint();
+    std::cerr << format_log_line("cvfs", LogLevel::Error, text, to_journal()) << "\n";
 }
 
-void print_warning(const std::string& message) { std::cerr << "cvfs: warning: " << message << "\n"; }
+void print_warning(const std::string& message) {
+    std::cerr << format_log_line("cvfs", LogLevel::Warning, message, to_journal()) << "\n";
+}
 
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows) {

@@ -19,7 +19,9 @@ std::string kind_name(uint32_t kind);
 void install_log_sink(LogLevel level);
 
 // "cvfs: error: <message>" and, on the next line, "  hint: <hint>".
-void print_error(const Error& error);
+// Prints the error and its hint; with `volume`, a message that does not name
+// the volume gets "volume 'NAME': " in front, so each journal line says which.
+void print_error(const Error& error, const std::string& volume = {});
 void print_warning(const std::string& message);
 
 // A text table with a header row; columns are padded to the widest cell.
