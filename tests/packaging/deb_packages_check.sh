@@ -45,9 +45,9 @@ for f in "$out"/debs/*.deb; do
 done
 # One plugin package per cvfs-plugin-*.install file; dh_missing has already
 # failed the build if a plugin the tree builds is in none of them.
-expected=(cvfs cvfs-dev cvfs-secretd)
+expected=(cvfs cvfs-dev cvfs-secretd libcryptsetup-token-cvfs)
 for f in "$src"/packaging/debian/cvfs-plugin-*.install; do p=${f##*/}; expected+=("${p%.install}"); done
-[ "${#expected[@]}" -ge 15 ] || fail "too few plugin packages in packaging/debian: ${expected[*]}"
+[ "${#expected[@]}" -ge 16 ] || fail "too few plugin packages in packaging/debian: ${expected[*]}"
 for name in "${expected[@]}"; do [ -n "${deb[$name]:-}" ] || fail "no package $name"; done
 [ "${#deb[@]}" = "${#expected[@]}" ] || fail "expected ${#expected[@]} packages, got ${#deb[@]}: ${!deb[*]}"
 echo "packages: ${#deb[@]}"
