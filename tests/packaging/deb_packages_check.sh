@@ -77,7 +77,8 @@ done
 for want in "/usr/sbin/cvfs-secretd cvfs-secretd" "/lib/systemd/system/cvfs-secretd.service cvfs-secretd" \
             "/usr/share/man/man8/cvfs-secretd.8.gz cvfs-secretd" "/usr/include/cvfs/plugin.h cvfs-dev" \
             "/usr/share/man/man7/cvfs-plugin.7.gz cvfs-dev" \
-            "/usr/lib/$multiarch/cmake/cvfs-sdk/cvfs-sdkConfig.cmake cvfs-dev"; do
+            "/usr/lib/$multiarch/cmake/cvfs-sdk/cvfs-sdkConfig.cmake cvfs-dev" \
+            "/usr/lib/$multiarch/cryptsetup/libcryptsetup-token-cvfs.so libcryptsetup-token-cvfs"; do
   grep -qx "$want" "$owners" || fail "${want% *} is not in ${want#* }"
 done
 ctl=$out/control
