@@ -27,7 +27,14 @@ Picked pick(const Engine& engine, const Selection& selection, bool default_all) 
     const ConfigSet& config = engine.config();
     for (const auto& problem : config.problems) print_warning(problem.message);
     Picked picked;
-    if (selection.all || (default_all && selection.names.empty())) {
+    // --all: the volumes opened at boot (auto_open = true), as the README and
+    // docs/boot.md promise; no names and a default of all: every volume.
+    if (selection.all) {
+        for (const auto& volume : config.volumes)
+            if (volume.auto_open) picked.volumes.push_back(&volume);
+        return picked;
+    }
+    if (default_all && selection.names.empty()) {
         for (const auto& volume : config.volumes) picked.volumes.push_back(&volume);
         return picked;
     }
@@ -211,17 +218,18 @@ CVFS_COMMAND(CommandSpec{
     .usage = "VOLUME...|--all [--no-mount]",
     .summary = "unlock (a temporary volume: make it afresh) and mount",
     .description = "Volumes are opened concurrently; each failure is reported and the others go on.\n"
+                   "--all opens the volumes with auto_open = true (those opened at boot).\n"
                    "\n"
                    "Examples:\n"
                    "  cvfs open data0 data1\n"
                    "  cvfs open --all\n"
                    "  cvfs open --no-mount data1\n",
     .flags = [](po::options_description& f) {
-        f.add_options()("all", "every volume")("no-mount", "map the volume, mount nothing");
+        f.add_options()("all", "every auto_open volume (not with names)")("no-mount", "map the volume, mount nothing");
     },
     .run = [](CommandContext& c) {
         const Selection selection = c.selection();
-        if (selection.names.empty() && !selection.all) return usage_error("open");
+        if (selection.names.empty() == !selection.all) return usage_error("open");
         c.options.no_mount = c.has("no-mount");
         Engine engine(c.options);
         return open_command(engine, selection);
@@ -233,13 +241,15 @@ CVFS_COMMAND(CommandSpec{
     .name = "close",
     .usage = "VOLUME...|--all",
     .summary = "unmount and lock",
-    .description = "Examples:\n"
+    .description = "--all closes the volumes with auto_open = true.\n"
+                   "\n"
+                   "Examples:\n"
                    "  cvfs close data1\n"
                    "  cvfs close --all\n",
-    .flags = [](po::options_description& f) { f.add_options()("all", "every volume"); },
+    .flags = [](po::options_description& f) { f.add_options()("all", "every auto_open volume (not with names)"); },
     .run = [](CommandContext& c) {
         const Selection selection = c.selection();
-        if (selection.names.empty() && !selection.all) return usage_error("close");
+        if (selection.names.empty() == !selection.all) return usage_error("close");
         Engine engine(c.options);
         return close_command(engine, selection);
     },
