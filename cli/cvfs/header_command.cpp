@@ -26,7 +26,7 @@ int header_restore_command(Engine& engine, const std::string& name, const std::s
 }
 
 CVFS_COMMAND(CommandSpec{
-    "header backup", "VOLUME FILE", "copy a volume's LUKS2 header into a new file (mode 0600)",
+    "header backup", "VOLUME FILE", "copy a volume's LUKS2 header into a new file (root-only)",
     "The header holds every keyslot and the cvfs token (a TPM-sealed key, the provider's\n"
     "values): when it is damaged the data cannot be read even with the right provider.\n"
     "Keep the copy off the volume. See docs/recovery.md.\n"

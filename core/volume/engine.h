@@ -130,7 +130,7 @@ public:
     // The operator's verbs (volume_status.cpp, volume_header.cpp, volume_keyslots.cpp).
     // What status() says plus the header's parameters, keyslots and tokens.
     VolumeDetails details(const VolumeConfig& volume);
-    // Copies the volume's LUKS2 header into the new file `file` (mode 0600).
+    // Copies the volume's LUKS2 header into the new file `file` (root-only).
     void backup_header(const VolumeConfig& volume, const std::string& file);
     // Writes the header in `file` back, after checking it against the
     // allow-list and that it is this volume's (same LUKS UUID, a cvfs token
