@@ -68,6 +68,31 @@ std::map<std::string, std::string> provider_data_of(const pt::ptree& tree) {
     return data;
 }
 
+// The rollback record: all of it or none of it, each part well formed.
+void rollback_record_of(const pt::ptree& tree, CvfsToken& token) {
+    const std::string generation = text_of(tree, "generation", false);
+    token.generation_mac = text_of(tree, "generation_mac", false);
+    token.counter = text_of(tree, "counter", false);
+    token.counter_index = text_of(tree, "counter_index", false);
+    if (generation.empty()) {
+        if (!token.generation_mac.empty() || !token.counter.empty() || !token.counter_index.empty())
+            refuse("\"generation\" is missing beside \"generation_mac\", \"counter\" or \"counter_index\"");
+        return;
+    }
+    uint64_t number = 0;
+    auto [end, ec] = std::from_chars(generation.data(), generation.data() + generation.size(), number);
+    if (ec != std::errc() || end != generation.data() + generation.size() || generation.size() > 20 ||
+        (generation.size() > 1 && generation[0] == '0'))
+        refuse("\"generation\" is \"" + generation.substr(0, 24) + "\"; expected a decimal number");
+    token.generation = number;
+    const auto& mac = token.generation_mac;
+    if (mac.size() != 64 || mac.find_first_not_of("0123456789abcdef") != std::string::npos)
+        refuse("\"generation_mac\" must be 64 lower-case hex digits");
+    if (token.counter != "none" && token.counter != "tpm" && token.counter != "secretd")
+        refuse("\"counter\" is \"" + token.counter.substr(0, 24) + "\"; expected \"none\", \"tpm\" or \"secretd\"");
+    if (token.counter_index.size() > 64) refuse("\"counter_index\" is longer than 64 characters");
+}
+
 }  // namespace
 
 const char* to_string(TokenState state) {
@@ -88,6 +113,12 @@ std::string CvfsToken::to_json(int keyslot) const {
     pt::ptree data;
     for (const auto& [key, value] : provider_data) data.push_back({key, pt::ptree(value)});
     tree.add_child("provider_data", data);
+    if (generation) {
+        tree.put("generation", std::to_string(*generation));
+        tree.put("generation_mac", generation_mac);
+        tree.put("counter", counter);
+        tree.put("counter_index", counter_index);
+    }
     std::ostringstream out;
     pt::write_json(out, tree, false);
     std::string json = out.str();
@@ -113,6 +144,7 @@ CvfsToken CvfsToken::from_json(const std::string& json) {
     token.fs = text_of(tree, "fs", false);
     token.created_by = text_of(tree, "created_by", false);
     token.provider_data = provider_data_of(tree);
+    rollback_record_of(tree, token);
     return token;
 }
 

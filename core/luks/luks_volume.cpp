@@ -237,6 +237,31 @@ void CheckedHeader::activate(const std::string& name, const SecureBuffer& secret
     handle_.check(rc, ErrorKind::Device, "cannot map " + device_ + " as " + name);
 }
 
+SecureBuffer CheckedHeader::volume_key(const SecureBuffer& secret) const {
+    CryptLock lock;
+    int size = crypt_get_volume_key_size(handle_.get());
+    if (size <= 0) throw Error(ErrorKind::Header, device_ + ": the header names no volume key size");
+    SecureBuffer key(static_cast<size_t>(size));
+    size_t length = key.capacity();
+    int rc = crypt_volume_key_get(handle_.get(), keyslot_, reinterpret_cast<char*>(key.data()), &length,
+                                  passphrase_of(secret), secret.size());
+    if (rc == -EPERM)
+        throw Error(ErrorKind::Key,
+                    "the key does not open keyslot " + std::to_string(keyslot_) + " of " + device_,
+                    "the key provider returned a different key than the one the volume was made with");
+    handle_.check(rc, ErrorKind::Device, "cannot unlock keyslot " + std::to_string(keyslot_) + " of " + device_);
+    key.resize(length);
+    return key;
+}
+
+void CheckedHeader::activate_by_volume_key(const std::string& name, const SecureBuffer& volume_key,
+                                           uint32_t flags) const {
+    CryptLock lock;
+    handle_.check(crypt_activate_by_volume_key(handle_.get(), name.c_str(), reinterpret_cast<const char*>(volume_key.data()),
+                                               volume_key.size(), flags),
+                  ErrorKind::Device, "cannot map " + device_ + " as " + name);
+}
+
 void write_token(const std::string& device, const CvfsToken& token) {
     CryptLock lock;
     CryptHandle handle = CryptHandle::open(device);

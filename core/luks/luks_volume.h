@@ -80,6 +80,13 @@ public:
     // Throws Key when the secret does not open keyslot().
     void activate(const std::string& name, const SecureBuffer& secret, uint32_t flags) const;
 
+    // The volume key that `secret` opens from keyslot() (crypt_volume_key_get;
+    // the KDF runs once), in locked memory. Throws Key when the secret does not
+    // open it. With activate_by_volume_key the open still runs the KDF once.
+    SecureBuffer volume_key(const SecureBuffer& secret) const;
+    // Maps the data device as /dev/mapper/<name> with a key from volume_key() (no KDF run).
+    void activate_by_volume_key(const std::string& name, const SecureBuffer& volume_key, uint32_t flags) const;
+
 private:
     CheckedHeader(int copy_fd, CryptHandle handle, std::string device);
     int copy_fd_ = -1;  // the memfd holding the checked copy
