@@ -13,7 +13,8 @@
 // formats it. Anything that fails after activation removes the mapping
 // again: no half-open volume is left. --no-mount (EngineOptions::no_mount)
 // maps the volume and mounts nothing, also one that shows no filesystem, so
-// it can be checked.
+// it can be checked. A persistent volume's rollback record is checked right
+// after unlock and advanced once it is open (volume/rollback_guard.h).
 #include <cvfs/key_provider.h>
 #include <libcryptsetup.h>
 
@@ -24,6 +25,7 @@
 #include "volume/engine.h"
 #include "volume/engine_parts.h"
 #include "volume/mounts.h"
+#include "volume/rollback_guard.h"
 #include "volume/signature_probe.h"
 #include "volume/volume_identity.h"
 #include "volume/volume_lock.h"
@@ -189,12 +191,17 @@ void Engine::open(const VolumeConfig& volume) {
         TokenValues values = token->provider_data;
         PluginCall key_call(volume, volume.key_provider, parts.deadline, &values, options_.cancel);
         SecureBuffer secret = parts.key.get_key(key_call, CVFS_KEY_PURPOSE_UNLOCK);
-        header.activate(volume.name, secret, activation_flags(volume, false));
+        // The volume key itself (the KDF runs here, once): the rollback record's
+        // HMAC is checked with it before anything is mapped.
+        SecureBuffer volume_key = header.volume_key(secret);
+        secret.reset();
+        const std::string uuid = header.uuid();
+        check_rollback_record(volume, volume.dev, uuid, *token, volume_key);
+        if (key_call.token_changed()) token->provider_data = values;
+        token_update = advanced(*token, uuid, "none", volume_key);
+        header.activate_by_volume_key(volume.name, volume_key, activation_flags(volume, false));
+        volume_key.reset();
         activated_here = true;
-        if (key_call.token_changed()) {
-            token->provider_data = values;
-            token_update = token;
-        }
     }
 
     const bool made_here = activated_here && temporary;
