@@ -197,8 +197,15 @@ void Engine::open(const VolumeConfig& volume) {
         secret.reset();
         const std::string uuid = header.uuid();
         check_rollback_record(volume, volume.dev, uuid, *token, volume_key);
-        if (key_call.token_changed()) token->provider_data = values;
-        token_update = advanced(*token, uuid, "none", volume_key);
+        if (key_call.token_changed()) {
+            token->provider_data = values;
+            token_update = token;
+        }
+        // The record advances only beside a counter the host cannot roll back
+        // (docs/rollback.md); with none it would prove nothing, and cost a
+        // header write at every open. No counter is wired in yet.
+        if (!token->counter.empty() && token->counter != "none")
+            token_update = advanced(*token, uuid, token->counter, volume_key);
         header.activate_by_volume_key(volume.name, volume_key, activation_flags(volume, false));
         volume_key.reset();
         activated_here = true;
