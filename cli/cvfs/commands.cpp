@@ -96,6 +96,7 @@ int show_command(Engine& engine, const Selection& selection, bool json) {
     for (const auto& s : statuses) {
         std::string state = to_string(s.state);
         if (!s.mount_points.empty()) state += " on " + s.mount_points.front();
+        if (s.adoptable) state += " (cvfs adopt " + s.volume + " takes it over)";
         rows.push_back({s.volume, s.dev, s.backend,
                         s.provider + (s.temporary ? " (temporary)" : ""), s.fs.empty() ? "-" : s.fs,
                         s.integrity, state});

@@ -59,6 +59,7 @@ struct TokenFacts {
 
 struct HeaderFacts {
     std::string format = "LUKS2";  // crypt_get_type
+    std::string subsystem;         // of the binary header (crypt_get_subsystem); "" from JSON alone
     uint64_t metadata_size = 0;    // one binary header + JSON area, bytes
     uint64_t keyslots_size = 0;    // the keyslots area after both metadata copies
     std::string cipher;            // of the default segment, "aes-xts-plain64"

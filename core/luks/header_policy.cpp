@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "luks/foreign_header.h"
 
 #include <unistd.h>
 
@@ -230,8 +231,17 @@ void enforce_header_policy(const HeaderFacts& facts, const LuksParams& expected,
     if (findings.problems.empty()) return;
     std::string message = "the LUKS2 header of " + device + " is refused: ";
     for (size_t i = 0; i < findings.problems.size(); ++i) message += (i ? "; " : "") + findings.problems[i];
+    // A sound header of a tool cvfs takes volumes over from differs only in
+    // parameters cvfs does not write for this configuration: not damage.
+    if (auto profile = match_foreign_profile(facts))
+        throw Error(ErrorKind::Header, message,
+                    "these are parameters cvfs does not write itself for this configuration, in a sound header as " +
+                        profile->maker + " writes it (" + describe(profile->params) + "): to take the volume over, "
+                        "put " + luks_lines_for(profile->params, expected) +
+                        " in its volume file and run `cvfs adopt` on it (docs/migrating.md)");
     throw Error(ErrorKind::Header, message,
-                "cvfs never wrote such a header: it may have been tampered with. Do not use the volume "
+                "the header is damaged or was tampered with: neither cvfs nor a tool it takes volumes over from "
+                "writes such a header. Do not use the volume "
                 "until its header is restored from a trusted backup or the volume is re-created");
 }
 

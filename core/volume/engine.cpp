@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "luks/foreign_header.h"
 #include "luks/format_marker.h"
 #include "luks/luks_volume.h"
 #include "volume/engine_parts.h"
@@ -91,8 +92,17 @@ void read_header_state(const VolumeConfig& volume, const std::string& header_pat
         if (!token && marked) {
             status.state = VolumeState::Invalid;
             status.detail = "cvfs's mark without the cvfs token written with it: the header was changed";
+        } else if (!token && marker && marker->subsystem == kCryptpilotSubsystem) {
+            status.state = VolumeState::Ready;  // opened as it is (foreign_open.h)
+            status.detail = "cryptpilot's volume, opened with the key of provider '" + volume.key_provider.name +
+                            "'; `cvfs adopt " + volume.name + "` gives it a cvfs keyslot and token";
+        } else if (!token && marker && marker->subsystem == kCryptpilotInitializing) {
+            status.state = VolumeState::Foreign;
+            status.detail = "cryptpilot's init of it did not finish, so it holds no data; `cvfs init --force " +
+                            volume.name + "` makes it afresh";
         } else if (!token) {
             status.state = VolumeState::Foreign;
+            status.adoptable = true;
             status.detail = "LUKS2 volume without a cvfs token";
         } else if (auto mismatch = token_mismatch(volume, *token)) {
             status.state = VolumeState::Foreign;
@@ -107,8 +117,20 @@ void read_header_state(const VolumeConfig& volume, const std::string& header_pat
             status.detail = "cvfs's mark without the keyslot written with it: the header was changed";
             return;
         }
+        // Parameters a known tool writes, in a sound header: foreign, not damaged.
+        auto foreign = inspect_foreign_header(header_path);
+        if (foreign && foreign->profile && !foreign->has_cvfs_token) {
+            status.state = VolumeState::Foreign;
+            status.adoptable = foreign->subsystem != kCryptpilotInitializing;
+            status.detail = "a volume as " + foreign->profile->maker + " makes it (" +
+                            describe(foreign->profile->params) + "); put " +
+                            luks_lines_for(foreign->profile->params, volume.luks) + " in " + volume.file +
+                            ", then `cvfs adopt " + volume.name + "`";
+            return;
+        }
         status.state = VolumeState::Invalid;
         status.detail = e.what();
+        if (!e.hint().empty()) status.detail += " (" + e.hint() + ")";
     }
 }
 

@@ -24,6 +24,7 @@
 #include "luks/luks_volume.h"
 #include "volume/engine.h"
 #include "volume/engine_parts.h"
+#include "volume/foreign_open.h"
 #include "volume/mounts.h"
 #include "volume/rollback_guard.h"
 #include "volume/signature_probe.h"
@@ -135,7 +136,8 @@ CvfsToken require_ready_token(const VolumeConfig& volume, const CheckedHeader& h
                         "run `cvfs init " + volume.name + "` to finish it");
         throw Error(ErrorKind::Header,
                     "volume '" + volume.name + "': " + volume.dev + " holds a LUKS2 volume not made by cvfs",
-                    "check `dev` in " + volume.file);
+                    "check `dev` in " + volume.file + ", or take the volume over with `cvfs adopt " +
+                        volume.name + "`");
     }
     require_token_of(volume, *token, volume.dev);
     if (token->state != TokenState::Ready)
@@ -184,6 +186,10 @@ void Engine::open(const VolumeConfig& volume) {
             FormattedVolume::format(node, volume.luks, KdfChoice::MachineSecret, secret, token);
         secret.reset();
         formatted.activate(volume.name, activation_flags(volume, true));
+        activated_here = true;
+    } else if (is_cryptpilot_volume(node)) {  // no cvfs token: cryptpilot's, opened as it is
+        open_cryptpilot_volume(volume, parts.key, parts.deadline, options_.cancel, node,
+                               activation_flags(volume, false));
         activated_here = true;
     } else {
         CheckedHeader header = CheckedHeader::load(node, volume.luks);
