@@ -14,13 +14,19 @@ namespace cvfs {
 
 bool is_cryptpilot_volume(const std::string& node) {
     auto marker = read_format_marker(node);
-    return marker && marker->subsystem == kCryptpilotSubsystem && !marker->has_cvfs_token;
+    return marker && !marker->has_cvfs_token &&
+           (marker->subsystem == kCryptpilotSubsystem || marker->subsystem == kCryptpilotInitializing);
 }
 
 void open_cryptpilot_volume(const VolumeConfig& volume, const KeyProvider& provider,
                             std::chrono::steady_clock::time_point deadline, const std::atomic<bool>* cancel,
                             const std::string& node, uint32_t flags) {
     TakeoverHeader header = TakeoverHeader::load(node, volume.luks);
+    if (header.subsystem() == kCryptpilotInitializing && !header.token())
+        throw Error(ErrorKind::State,
+                    "volume '" + volume.name + "': cryptpilot's init of " + volume.dev +
+                        " did not finish (subsystem \"cryptpilot-initializing\"), so it holds no data",
+                    "`cvfs init --force " + volume.name + "` makes it afresh");
     if (header.subsystem() != kCryptpilotSubsystem || header.token())
         throw Error(ErrorKind::Header, "volume '" + volume.name + "': the header of " + volume.dev +
                                            " changed while cvfs read it",

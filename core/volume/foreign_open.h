@@ -13,8 +13,9 @@
 
 namespace cvfs {
 
-// Is the header on `node` cryptpilot's, with its init finished and without a
-// cvfs token? Nothing in it is trusted yet; open_cryptpilot_volume checks.
+// Is the header on `node` cryptpilot's (its init finished or not) and without
+// a cvfs token? Nothing in it is trusted yet; open_cryptpilot_volume checks,
+// and refuses an init cryptpilot did not finish.
 bool is_cryptpilot_volume(const std::string& node);
 
 // Checks the header against the allow-list for the configuration, asks the
