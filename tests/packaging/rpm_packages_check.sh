@@ -89,7 +89,7 @@ echo "packages: ${!rpm_file[*]}"
 
 # ---- 2. file lists ------------------------------------------------------------
 step "file lists"
-expected=(cvfs cvfs-devel cvfs-plugin-otp cvfs-plugin-passphrase cvfs-plugin-keyfile cvfs-plugin-exec cvfs-plugin-loop
+expected=(cvfs cvfs-devel cvfs-plugin-otp cvfs-plugin-passphrase cvfs-plugin-keyfile cvfs-plugin-exec cvfs-token cvfs-plugin-loop
           cvfs-plugin-ext4 cvfs-plugin-xfs cvfs-plugin-vfat cvfs-plugin-swap)
 for b in "${built[@]}"; do
   case $b in
