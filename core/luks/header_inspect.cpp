@@ -13,6 +13,7 @@
 #include "luks/crypt_handle.h"
 #include "luks/cvfs_token.h"
 #include "luks/header_facts.h"
+#include "luks/keyslot_parts.h"
 
 namespace cvfs {
 
@@ -21,15 +22,6 @@ namespace {
 CryptHandle loaded(const std::string& device) {
     CryptHandle handle = CryptHandle::open(device);
     handle.load_luks2(device);
-    return handle;
-}
-
-CryptHandle same_header(const std::string& device, const std::string& expected_uuid) {
-    CryptHandle handle = loaded(device);
-    const char* uuid = crypt_get_uuid(handle.get());
-    if (!uuid || expected_uuid != uuid)
-        throw Error(ErrorKind::Header, "the LUKS2 header of " + device + " changed while cvfs worked on it",
-                    "someone else rewrote the header; check the device and run the command again");
     return handle;
 }
 
@@ -128,21 +120,21 @@ void backup_header(const std::string& device, const std::string& file) {
 
 void restore_header(const std::string& device, const std::string& file, const std::string& expected_uuid) {
     CryptLock lock;
-    CryptHandle handle = expected_uuid.empty() ? CryptHandle::open(device) : same_header(device, expected_uuid);
+    CryptHandle handle = expected_uuid.empty() ? CryptHandle::open(device) : open_same_header(device, expected_uuid);
     handle.check(crypt_header_restore(handle.get(), CRYPT_LUKS2, file.c_str()), ErrorKind::Device,
                  "cannot restore the LUKS2 header of " + device + " from " + file);
 }
 
 void destroy_keyslot(const std::string& device, const std::string& expected_uuid, int keyslot) {
     CryptLock lock;
-    CryptHandle handle = same_header(device, expected_uuid);
+    CryptHandle handle = open_same_header(device, expected_uuid);
     handle.check(crypt_keyslot_destroy(handle.get(), keyslot), ErrorKind::Device,
                  "cannot remove keyslot " + std::to_string(keyslot) + " of " + device);
 }
 
 int destroy_all_keyslots(const std::string& device, const std::string& expected_uuid) {
     CryptLock lock;
-    CryptHandle handle = same_header(device, expected_uuid);
+    CryptHandle handle = open_same_header(device, expected_uuid);
     crypt_device* cd = handle.get();
     for (const auto& token : tokens_of(handle))
         handle.check(crypt_token_json_set(cd, token.id, nullptr), ErrorKind::Device,

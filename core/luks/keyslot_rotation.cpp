@@ -15,17 +15,6 @@ namespace {
 
 const char* text(const SecureBuffer& secret) { return reinterpret_cast<const char*>(secret.data()); }
 
-// The header on `device`, after checking it is still the one with `expected_uuid`.
-CryptHandle open_same_header(const std::string& device, const std::string& expected_uuid) {
-    CryptHandle handle = CryptHandle::open(device);
-    handle.load_luks2(device);
-    const char* uuid = crypt_get_uuid(handle.get());
-    if (!uuid || expected_uuid != uuid)
-        throw Error(ErrorKind::Header, "the LUKS2 header of " + device + " changed while cvfs worked on it",
-                    "someone else rewrote the header; check the device and run the command again");
-    return handle;
-}
-
 // The keyslot `secret` opens (its KDF runs; nothing is mapped). Throws Key when none.
 int unlocked_keyslot(const CryptHandle& handle, const std::string& device, const SecureBuffer& secret) {
     int rc = crypt_activate_by_passphrase(handle.get(), nullptr, CRYPT_ANY_SLOT, text(secret), secret.size(), 0);

@@ -73,6 +73,16 @@ int find_cvfs_token(crypt_device* cd) {
 }
 
 
+CryptHandle open_same_header(const std::string& device, const std::string& expected_uuid) {
+    CryptHandle handle = CryptHandle::open(device);
+    handle.load_luks2(device);
+    const char* uuid = crypt_get_uuid(handle.get());
+    if (!uuid || expected_uuid != uuid)
+        throw Error(ErrorKind::Header, "the LUKS2 header of " + device + " changed while cvfs worked on it",
+                    "someone else rewrote the header; check the device and run the command again");
+    return handle;
+}
+
 FormattedVolume::FormattedVolume(int header_fd, CryptHandle handle, std::string device)
     : header_fd_(header_fd), handle_(std::move(handle)), device_(std::move(device)) {}
 

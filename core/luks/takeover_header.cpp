@@ -65,16 +65,6 @@ void write_through(int from, const std::string& device, uint64_t offset, uint64_
     ::close(fd);
 }
 
-CryptHandle same_header(const std::string& device, const std::string& expected_uuid) {
-    CryptHandle handle = CryptHandle::open(device);
-    handle.load_luks2(device);
-    const char* uuid = crypt_get_uuid(handle.get());
-    if (!uuid || expected_uuid != uuid)
-        throw Error(ErrorKind::Header, "the LUKS2 header of " + device + " changed while cvfs worked on it",
-                    "someone else rewrote the header; check the device and run the command again");
-    return handle;
-}
-
 }  // namespace
 
 TakeoverHeader::TakeoverHeader(int fd, CryptHandle handle, std::string device)
@@ -186,7 +176,7 @@ int TakeoverHeader::enrol(const SecureBuffer& volume_key, const SecureBuffer& ne
     handle_.check(crypt_keyslot_area(cd, slot, &offset, &length), ErrorKind::System,
                   "cannot find keyslot " + std::to_string(slot) + " of " + device_);
     const std::string uuid = this->uuid();
-    CryptHandle target = same_header(device_, uuid);
+    CryptHandle target = open_same_header(device_, uuid);
     write_through(fd_, device_, offset, length);
     target.check(crypt_header_restore(target.get(), CRYPT_LUKS2, fd_path(fd_).c_str()), ErrorKind::Device,
                  "cannot write the new LUKS2 header to " + device_,
@@ -206,7 +196,7 @@ bool keyslot_opens(const std::string& device, int keyslot, const SecureBuffer& s
 std::vector<int> destroy_keyslots_of(const std::string& device, const std::string& expected_uuid,
                                      const SecureBuffer& secret, int keep) {
     CryptLock lock;
-    CryptHandle handle = same_header(device, expected_uuid);
+    CryptHandle handle = open_same_header(device, expected_uuid);
     crypt_device* cd = handle.get();
     std::vector<int> destroyed;
     const int max = crypt_keyslot_max(CRYPT_LUKS2);

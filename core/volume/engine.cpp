@@ -35,6 +35,15 @@ const char* to_string(VolumeState state) {
     return "unknown";
 }
 
+std::string probed_header_path(const VolumeConfig& volume, const DeviceBackend& device, PluginCall& call) {
+    DeviceProbe probe = device.probe(call, volume.dev);
+    std::string path = probe.header_path.empty() ? probe.node : probe.header_path;
+    if (!probe.present || path.empty())
+        throw Error(ErrorKind::Device, "volume '" + volume.name + "': " + volume.dev + " is not there",
+                    "check `dev` in " + volume.file);
+    return path;
+}
+
 AttachedDevice::~AttachedDevice() {
     if (kept_) return;
     try {

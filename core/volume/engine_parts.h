@@ -13,6 +13,10 @@
 
 namespace cvfs {
 
+// Where `volume`'s LUKS2 header can be read without attaching it (the
+// backend's header path, else its node); throws Device when the device is not there.
+std::string probed_header_path(const VolumeConfig& volume, const DeviceBackend& device, PluginCall& call);
+
 struct Engine::Parts {
     KeyProvider key;
     DeviceBackend device;

@@ -23,19 +23,6 @@
 
 namespace cvfs {
 
-namespace {
-
-std::string header_path_of(const VolumeConfig& volume, const DeviceBackend& device, PluginCall& call) {
-    DeviceProbe probe = device.probe(call, volume.dev);
-    std::string path = probe.header_path.empty() ? probe.node : probe.header_path;
-    if (!probe.present || path.empty())
-        throw Error(ErrorKind::Device, "volume '" + volume.name + "': " + volume.dev + " is not there",
-                    "check `dev` in " + volume.file);
-    return path;
-}
-
-}  // namespace
-
 void Engine::backup_header(const VolumeConfig& volume, const std::string& file) {
     Parts parts = resolve(volume);
     if (parts.key.ephemeral())
@@ -43,7 +30,7 @@ void Engine::backup_header(const VolumeConfig& volume, const std::string& file) 
                     "there is nothing to back up");
     VolumeLock lock(config_.global.run_dir, volume.name, parts.deadline);
     PluginCall call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
-    const std::string path = header_path_of(volume, parts.device, call);
+    const std::string path = probed_header_path(volume, parts.device, call);
     if (!has_luks_header(path))
         throw Error(ErrorKind::State, "volume '" + volume.name + "': " + volume.dev + " holds no LUKS2 header",
                     "run `cvfs init " + volume.name + "` first");
@@ -65,7 +52,7 @@ void Engine::restore_header(const VolumeConfig& volume, const std::string& file,
         throw Error(ErrorKind::State, "volume '" + volume.name + "' is open: its header cannot be replaced under it",
                     "run `cvfs close " + volume.name + "` first");
     PluginCall call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
-    const std::string path = header_path_of(volume, parts.device, call);
+    const std::string path = probed_header_path(volume, parts.device, call);
 
     // The file, checked as open checks a header.
     CheckedHeader backup = [&] {

@@ -24,11 +24,7 @@ namespace cvfs {
 namespace {
 
 std::string header_path(const VolumeConfig& volume, const DeviceBackend& device, PluginCall& call) {
-    DeviceProbe probe = device.probe(call, volume.dev);
-    std::string path = probe.header_path.empty() ? probe.node : probe.header_path;
-    if (!probe.present || path.empty())
-        throw Error(ErrorKind::Device, "volume '" + volume.name + "': " + volume.dev + " is not there",
-                    "check `dev` in " + volume.file);
+    std::string path = probed_header_path(volume, device, call);
     if (!has_luks_header(path))
         throw Error(ErrorKind::State, "volume '" + volume.name + "': " + volume.dev + " holds no LUKS2 header",
                     "run `cvfs init " + volume.name + "` first");
