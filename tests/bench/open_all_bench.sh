@@ -24,7 +24,7 @@ make_confdir() {
   chmod 700 "$dir/keys"
   printf '[plugins]\ndirs = ["%s/plugins.out"]\n[paths]\nrun_dir = "%s/run"\n' "$build_dir" "$dir" >"$dir/cvfs.toml"
   for ((i = 0; i < count; i++)); do
-    printf 'volume = "%s%d"\ndev = "%s/%s%d.img"\nmakefs = "ext4"\n\n[encrypt.keyfile]\nkey_file = "%s/keys/%d.key"\n\n[device]\nsize = "64M"\n\n[mount]\npoint = "%s/mnt/%d"\n' \
+    printf 'volume = "%s%d"\ndev = "%s/%s%d.img"\nauto_open = true\nmakefs = "ext4"\n\n[encrypt.keyfile]\nkey_file = "%s/keys/%d.key"\n\n[device]\nsize = "64M"\n\n[mount]\npoint = "%s/mnt/%d"\n' \
       "$prefix" "$i" "$dir" "$prefix" "$i" "$dir" "$i" "$dir" "$i" >"$dir/volumes/$prefix$i.toml"
     "$cvfs_bin" -c "$dir" init --yes "$prefix$i" >/dev/null
   done

@@ -18,7 +18,7 @@ dev = "$SCRATCH/temp.img"
 [device]
 size = "32M"
 TOML
-expect_exit 1 cvfs open --all
+expect_exit 1 cvfs open uninit noplugin temp
 expect_output "volume 'uninit'"
 expect_output "uninit.img does not exist; run \`cvfs init\` to create it"
 expect_output "no key provider plugin 'no-such-provider'"

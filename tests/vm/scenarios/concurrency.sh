@@ -34,7 +34,7 @@ source "$(dirname "$0")/lib.sh"
 volume() {
   local name=$1 provider=$2 fs=$3 integrity=$4 size=$5
   {
-    printf 'volume = "%s"\ndev = "%s/%s.img"\nintegrity = "%s"\n' "$name" "$root" "$name" "$integrity"
+    printf 'volume = "%s"\ndev = "%s/%s.img"\nauto_open = true\nintegrity = "%s"\n' "$name" "$root" "$name" "$integrity"
     [[ $fs == none ]] || printf 'makefs = "%s"\n' "$fs"
     if [[ $provider == keyfile ]]; then
       printf '\n[encrypt.keyfile]\nkey_file = "%s/keys/%s.key"\n' "$root" "$name"
