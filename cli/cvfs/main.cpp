@@ -171,13 +171,14 @@ int run_command(const CommandSpec& c, std::vector<std::string> args, EngineOptio
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+        // --help before notify: a required option is not required to ask for help.
+        if (vm.count("help")) {
+            print_command_help(c, std::cout);
+            return kSuccess;
+        }
         po::notify(vm);
     } catch (const po::error& e) {
         throw UsageError{"cvfs " + c.name + ": " + e.what(), "`cvfs " + c.name + " --help` shows its usage"};
-    }
-    if (vm.count("help")) {
-        print_command_help(c, std::cout);
-        return kSuccess;
     }
     CommandContext context{options, vm, {}};
     if (vm.count("operands")) context.operands = vm["operands"].as<std::vector<std::string>>();

@@ -1,14 +1,25 @@
-# bash completion for cvfs: commands and their options as `cvfs --help`
-# lists them (so the completion follows the program it completes), global
+# bash completion for cvfs: commands as `cvfs --help` lists them and their
+# options as `cvfs COMMAND --help` does (so the completion follows the
+# program it completes), global
 # options, and the names of the configured volumes (from `cvfs show --json`,
 # honouring -c/--confdir on the line). Installed as
 # share/bash-completion/completions/cvfs.
 
-# The "Commands:" block of the help: one line per command, e.g.
-#   open VOLUME...|--all [--no-mount] unlock ..., mount
-_cvfs_commands_help() {
+# The command names of the "Commands:" block of the help, one per line
+# ("config check" for a command with a subcommand): the text before the
+# column of descriptions (two spaces or more).
+_cvfs_command_names() {
     "${COMP_WORDS[0]}" --help 2>/dev/null |
-        awk '/^Commands:/ {on = 1; next} on && /^$/ {exit} on && /^  [a-z]/ {sub(/^  /, ""); print}'
+        awk '/^Commands:/ {on = 1; next} on && /^$/ {exit}
+             on && /^  [a-z]/ {sub(/^  /, ""); sub(/  .*/, ""); print}'
+}
+
+# The synopsis of one command from its own help, without the program and
+# global options: "open VOLUME...|--all [--no-mount]" -> "VOLUME...|--all [--no-mount]".
+_cvfs_synopsis() {
+    local words="$*"
+    "${COMP_WORDS[0]}" "$@" --help 2>/dev/null |
+        awk -v w="$words" 'NR == 1 && /^Usage:/ {i = index($0, " " w); if (i) print substr($0, i + length(w) + 2)}'
 }
 
 # The volume names of the configuration the command line names.
@@ -49,39 +60,40 @@ _cvfs() {
         esac
     done
 
-    local help
-    help=$(_cvfs_commands_help)
+    local names
+    names=$(_cvfs_command_names)
     if [ -z "$command" ]; then
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W "$globals" -- "$cur"))
         else
-            COMPREPLY=($(compgen -W "$(awk '{print $1}' <<<"$help" | sort -u)" -- "$cur"))
+            COMPREPLY=($(compgen -W "$(awk '{print $1}' <<<"$names" | sort -u)" -- "$cur"))
         fi
         return
     fi
 
-    # The command's help line; a command with subcommands (config check) has
-    # one line per subcommand, its second word.
-    local line subs
-    subs=$(awk -v c="$command" '$1 == c && $2 ~ /^[a-z][a-z-]*$/ {print $2}' <<<"$help")
+    # A command with subcommands (config check, header backup) has one
+    # name line per subcommand: complete the subcommand first.
+    local subs line
+    subs=$(awk -v c="$command" '$1 == c && NF > 1 {print $2}' <<<"$names")
     if [ -n "$subs" ] && [ -z "$sub" ]; then
         COMPREPLY=($(compgen -W "$subs" -- "$cur"))
         return
     fi
     if [ -n "$subs" ]; then
-        line=$(awk -v c="$command" -v s="$sub" '$1 == c && $2 == s' <<<"$help")
+        line=$(_cvfs_synopsis "$command" "$sub")
     else
-        line=$(awk -v c="$command" '$1 == c' <<<"$help")
+        grep -qx -- "$command" <<<"$names" || return
+        line=$(_cvfs_synopsis "$command")
     fi
     [ -n "$line" ] || return
-    # Only the synopsis part: up to the description (two spaces or more).
-    line=$(sed 's/  .*//' <<<"$line")
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$(grep -oE -- '--[a-z][a-z-]*' <<<"$line" | sort -u)" -- "$cur"))
     elif [[ $line == *VOLUME* ]]; then
         COMPREPLY=($(compgen -W "$(_cvfs_volumes)" -- "$cur"))
     elif [[ $line == *DIR* ]]; then
         COMPREPLY=($(compgen -d -- "$cur"))
+    elif [[ $line == *FILE* ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
     fi
 }
 complete -F _cvfs cvfs

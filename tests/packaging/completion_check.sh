@@ -41,6 +41,7 @@ expect() {
 
 "$CVFS_BIN" --help >"$out/help.txt" 2>&1 || true
 commands=$(awk '/^Commands:/ {on = 1; next} on && /^$/ {exit} on && /^  [a-z]/ {print $1}' "$out/help.txt" | sort -u | tr '\n' ' ' | sed 's/ $//')
+[[ " $commands " == *" recovery-key "* ]] || fail "the commands read from cvfs --help lack recovery-key: $commands"
 [ -n "$commands" ] || fail "could not read the commands from cvfs --help"
 expect "$commands" ""
 expect "show" sh
@@ -52,6 +53,11 @@ expect "--all --no-mount" open --
 expect "--force --yes" init --
 expect "--recovery-key-file" reseal --rec
 expect "check" config ""
+expect "backup restore" header ""
+expect "add list remove" recovery-key ""
+expect "data0 data1" -c "$conf" header backup d
+expect "data1" -c "$conf" recovery-key remove data1
+expect "--json" -c "$conf" show --
 expect "data0 data1" -c "$conf" open d
 expect "data0 data1 scratch-1" -c "$conf" init ""
 expect "scratch-1" --confdir "$conf" close s

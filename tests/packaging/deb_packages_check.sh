@@ -100,7 +100,7 @@ cvfs_bin=$root/usr/sbin/cvfs
 link=$(readlink "$root/lib/systemd/system-generators/cvfs-generator")
 case $link in /*) target=$root$link ;; *) target=$root/lib/systemd/system-generators/$link ;; esac
 [ "$(readlink -f "$target")" = "$(readlink -f "$cvfs_bin")" ] || fail "the generator link ($link) does not lead to cvfs"
-"$cvfs_bin" --help 2>&1 | grep -q -- '--confdir.*(=/etc/cvfs)' || fail "the packaged cvfs does not read /etc/cvfs"
+"$cvfs_bin" --help 2>&1 | grep -q -- '--confdir.*(default /etc/cvfs)' || fail "the packaged cvfs does not read /etc/cvfs"
 conf=$out/conf
 rm -rf "$conf" && mkdir -p "$conf/volumes" "$out/run"
 printf '[plugins]\ndirs = ["%s/%s"]\n[paths]\nrun_dir = "%s/run"\n' "$root" "$plugindir" "$out" >"$conf/cvfs.toml"

@@ -1,7 +1,8 @@
 # The man pages (docs/man): each renders without a warning (groff -ww and
 # man --warnings), and each lists what the program knows:
-#   cvfs(8)        every command and every option `cvfs --help` prints (read
-#                  from the built program, so a new command needs its page line)
+#   cvfs(8)        every command `cvfs --help` prints and every option of the
+#                  commands' own help (read from the built program, so a new
+#                  command needs its page line)
 #   cvfs-volume(5) every key the volume file parser reads (core/config/volume_file.cpp)
 #   cvfs.toml(5)   every key of cvfs.toml and plugins.d files (core/config/global_file.cpp)
 #   cvfs-secretd(8) every option `cvfs-secretd --help` prints
@@ -37,20 +38,22 @@ require_words() {
   done
 }
 
-# Commands: the first word of each line of the "Commands:" block of --help
-# (two words for "config check"); options: every --flag the help describes.
+# Commands: the name column of the "Commands:" block of --help (two words
+# for "config check", "header backup"); options: every --flag that the help
+# of a command (`cvfs COMMAND --help`) or the global help describes.
 "$CVFS_BIN" --help >"$out/help.txt" 2>&1 || true
 commands=$(awk '/^Commands:/ {on = 1; next} on && /^$/ {exit} on && /^  [a-z]/ {
-  if ($1 == "config") print $1 " " $2; else print $1 }' "$out/help.txt")
+  sub(/^  /, ""); sub(/  .*/, ""); print }' "$out/help.txt")
 [ "$(wc -l <<<"$commands")" -ge 8 ] || fail "could not read the commands from cvfs --help: $commands"
 mapfile -t command_list <<<"$commands"
 require_words cvfs.8 command "${command_list[@]}"
-mapfile -t options < <(grep -oE -- '--[a-z][a-z-]+' "$out/help.txt" | sort -u |
-  while read -r opt; do
-    # An option listed with no description is the parser's own plumbing.
-    grep -E -- "$opt( arg)?\$" "$out/help.txt" >/dev/null || echo "$opt"
-  done)
-[ "${#options[@]}" -ge 8 ] || fail "could not read the options from cvfs --help: ${options[*]}"
+cp "$out/help.txt" "$out/all-help.txt"
+for command in "${command_list[@]}"; do
+  # shellcheck disable=SC2086  # "config check" is two words
+  "$CVFS_BIN" $command --help >>"$out/all-help.txt" 2>&1 || fail "cvfs $command --help failed"
+done
+mapfile -t options < <(grep -oE -- '--[a-z][a-z-]+' "$out/all-help.txt" | sort -u | grep -vx -- --help)
+[ "${#options[@]}" -ge 8 ] || fail "could not read the options from the help of cvfs and its commands: ${options[*]}"
 require_words cvfs.8 option "${options[@]}"
 # Short options from the help's Global options block.
 mapfile -t short < <(grep -oE -- '^  -[a-z] ' "$out/help.txt" | tr -d ' ')

@@ -23,7 +23,7 @@ expect_output "volume 'uninit'"
 expect_output "uninit.img does not exist; run \`cvfs init\` to create it"
 expect_output "no key provider plugin 'no-such-provider'"
 expect_output "volume 'temp': cannot map"
-expect_output "cvfs: 3 of 3 volumes failed to open: noplugin, temp, uninit"
+expect_output "cvfs: 3 of 3 volumes failed to open: uninit, noplugin, temp"
 [ "$(grep -c '^cvfs: error:' "$SCRATCH/out")" = 3 ] || { cat "$SCRATCH/out"; fail "expected one error per volume"; }
 [ -z "$(losetup -j "$SCRATCH/temp.img" -n)" ] || fail "the failed temporary volume left its loop device"
 echo "each failed volume reported"
