@@ -99,12 +99,12 @@ const char* to_string(TokenState state) {
     return state == TokenState::Ready ? "ready" : "initializing";
 }
 
-std::string CvfsToken::to_json(int keyslot) const {
+std::string CvfsToken::to_json(const std::vector<int>& keyslots) const {
     pt::ptree tree;
     tree.put("type", kCvfsTokenType);
-    pt::ptree keyslots;
-    keyslots.push_back({"", pt::ptree(std::to_string(keyslot))});
-    tree.add_child("keyslots", keyslots);
+    pt::ptree list;
+    for (int keyslot : keyslots) list.push_back({"", pt::ptree(std::to_string(keyslot))});
+    tree.add_child("keyslots", list);
     tree.put("state", to_string(state));
     tree.put("volume", volume);
     tree.put("provider", provider);

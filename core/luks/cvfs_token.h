@@ -42,7 +42,10 @@ struct CvfsToken {
     std::string counter_index;  // the counter's id at its keeper (TPM: "0x01c8xxxx"), may be empty
 
     // {"type":"cvfs","keyslots":["<keyslot>"],"state":...}: what crypt_token_json_set takes.
-    std::string to_json(int keyslot) const;
+    std::string to_json(int keyslot) const { return to_json(std::vector<int>{keyslot}); }
+    // The same naming several keyslots: the first is the provider's current one,
+    // the others are old keyslots a reseal is removing (see keyslot_rotation.h).
+    std::string to_json(const std::vector<int>& keyslots) const;
     // Parses a token's JSON. Throws cvfs::Error(ErrorKind::Header) naming what is wrong.
     static CvfsToken from_json(const std::string& json);
 };

@@ -59,21 +59,34 @@ KeyslotRotation rotate_keyslot(const std::string& device, const std::string& exp
     if (token_id == CRYPT_ANY_TOKEN) throw Error(ErrorKind::Header, device + " has no cvfs token");
     const char* json = nullptr;
     handle.check(crypt_token_json_get(cd, token_id, &json), ErrorKind::Header, "cannot read the cvfs token of " + device);
-    auto named = token_keyslots(json ? json : "");
+    // Every keyslot the token names is the provider's: the current one first,
+    // then any an interrupted reseal left to remove. All of them go.
+    std::vector<int> old_keyslots = token_keyslots(json ? json : "");
+    if (old_keyslots.empty()) old_keyslots = {0};
     KeyslotRotation rotation;
-    rotation.old_keyslot = named.empty() ? 0 : named.front();
+    rotation.old_keyslot = old_keyslots.front();
 
     rotation.unlocked_keyslot = unlocked_keyslot(handle, device, unlock_secret);
     rotation.new_keyslot = add_slot(handle, device, unlock_secret, new_secret, kdf);
-    handle.check(crypt_token_json_set(cd, token_id, token.to_json(rotation.new_keyslot).c_str()), ErrorKind::Device,
+    std::vector<int> named{rotation.new_keyslot};
+    named.insert(named.end(), old_keyslots.begin(), old_keyslots.end());
+    handle.check(crypt_token_json_set(cd, token_id, token.to_json(named).c_str()), ErrorKind::Device,
                  "cannot write the cvfs token naming keyslot " + std::to_string(rotation.new_keyslot) + " to " + device,
                  "keyslot " + std::to_string(rotation.new_keyslot) +
                      " holds the new key but is unused; the old key still opens the volume");
-    if (rotation.old_keyslot != rotation.new_keyslot &&
-        crypt_keyslot_status(cd, rotation.old_keyslot) != CRYPT_SLOT_INACTIVE)
-        handle.check(crypt_keyslot_destroy(cd, rotation.old_keyslot), ErrorKind::Device,
-                     "cannot remove the old keyslot " + std::to_string(rotation.old_keyslot) + " of " + device,
-                     "the new key is in place; remove the old keyslot by running reseal again");
+    for (int old : old_keyslots) {
+        if (old == rotation.new_keyslot || crypt_keyslot_status(cd, old) == CRYPT_SLOT_INACTIVE) continue;
+        handle.check(crypt_keyslot_destroy(cd, old), ErrorKind::Device,
+                     "cannot remove the old keyslot " + std::to_string(old) + " of " + device,
+                     "the new key is in place; run reseal again to remove the old keyslot");
+    }
+    // Destroying a keyslot takes it out of the token's list too; a list that
+    // still names more than the new keyslot is written once more.
+    handle.check(crypt_token_json_get(cd, token_id, &json), ErrorKind::Header, "cannot read the cvfs token of " + device);
+    if (token_keyslots(json ? json : "") != std::vector<int>{rotation.new_keyslot})
+        handle.check(crypt_token_json_set(cd, token_id, token.to_json(rotation.new_keyslot).c_str()),
+                     ErrorKind::Device, "cannot write the cvfs token of " + device,
+                     "the new key is in place; run reseal again to tidy the token");
     return rotation;
 }
 

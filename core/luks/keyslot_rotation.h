@@ -4,11 +4,13 @@
 //
 // The steps are ordered so that an interruption never locks the volume out:
 // the new keyslot is added first (proven by a secret that opens any current
-// keyslot), then the cvfs token is rewritten to name it and carry the
-// provider's new values, and only then is the old keyslot destroyed. A crash
-// after the first step leaves an unused extra keyslot; after the second, the
-// old keyslot lingers until the next reseal. Other keyslots (recovery
-// passphrases) are never touched.
+// keyslot), then the cvfs token is rewritten to name it first, followed by
+// the old keyslots, and carry the provider's new values, and only then are
+// the old keyslots destroyed (which takes them out of the token's list). A
+// crash after the first step leaves an extra keyslot no token names; after
+// the second, the token still names the old keyslot, so it is never taken
+// for a recovery key, and the next reseal destroys it. Other keyslots
+// (recovery passphrases) are never touched.
 #pragma once
 
 #include <string>
@@ -20,7 +22,7 @@
 namespace cvfs {
 
 struct KeyslotRotation {
-    int old_keyslot = -1;     // the keyslot the token named, now destroyed
+    int old_keyslot = -1;     // the keyslot the token named first, now destroyed
     int new_keyslot = -1;     // the keyslot of the new secret, named by the token
     int unlocked_keyslot = -1;  // the keyslot `unlock_secret` opened
 };

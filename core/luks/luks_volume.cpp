@@ -277,12 +277,14 @@ void write_token(const std::string& device, const CvfsToken& token) {
     CryptHandle handle = CryptHandle::open(device);
     handle.load_luks2(device);
     int id = find_cvfs_token(handle.get());
-    int keyslot = 0;
+    // Every keyslot the token names stays named: an old one a reseal has yet to
+    // remove must not turn into a keyslot nobody accounts for.
+    std::vector<int> keyslots{0};
     if (id != CRYPT_ANY_TOKEN) {
-        auto keyslots = token_keyslots(token_json(handle, id, device));
-        if (!keyslots.empty()) keyslot = keyslots.front();
+        keyslots = token_keyslots(token_json(handle, id, device));
+        if (keyslots.empty()) keyslots = {0};
     }
-    handle.check(crypt_token_json_set(handle.get(), id, token.to_json(keyslot).c_str()), ErrorKind::Device,
+    handle.check(crypt_token_json_set(handle.get(), id, token.to_json(keyslots).c_str()), ErrorKind::Device,
                  "cannot write the cvfs token to " + device);
 }
 

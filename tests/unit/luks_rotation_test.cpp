@@ -53,6 +53,42 @@ CvfsToken resealed_token() {
 
 std::string uuid_of(const std::string& path) { return CheckedHeader::load(path, LuksParams{}).uuid(); }
 
+// The keyslot lists of the header's tokens, read with libcryptsetup.
+std::vector<std::vector<int>> list_token_keyslots(const std::string& path) {
+    crypt_device* cd = nullptr;
+    REQUIRE(crypt_init(&cd, path.c_str()) == 0);
+    REQUIRE(crypt_load(cd, CRYPT_LUKS2, nullptr) == 0);
+    std::vector<std::vector<int>> lists;
+    for (int id = 0; id < 32; ++id) {
+        const char* json = nullptr;
+        if (crypt_token_json_get(cd, id, &json) < 0 || !json) continue;
+        // The "keyslots" list in its order (the first is the current one),
+        // each entry also assigned in libcryptsetup's view.
+        std::string text = json;
+        auto begin = text.find("\"keyslots\":[");
+        REQUIRE(begin != std::string::npos);
+        std::string list = text.substr(begin + 12, text.find(']', begin) - begin - 12);
+        std::vector<int> keyslots;
+        for (size_t at = list.find('"'); at != std::string::npos; at = list.find('"', list.find('"', at + 1) + 1)) {
+            int slot = std::stoi(list.substr(at + 1));
+            CHECK(crypt_token_is_assigned(cd, id, slot) == 0);
+            keyslots.push_back(slot);
+        }
+        lists.push_back(keyslots);
+    }
+    crypt_free(cd);
+    return lists;
+}
+
+// Replaces the header's one token by `json`, as libcryptsetup takes it.
+void write_token_naming(const std::string& path, const std::string& json) {
+    crypt_device* cd = nullptr;
+    REQUIRE(crypt_init(&cd, path.c_str()) == 0);
+    REQUIRE(crypt_load(cd, CRYPT_LUKS2, nullptr) == 0);
+    CHECK(crypt_token_json_set(cd, 0, json.c_str()) == 0);
+    crypt_free(cd);
+}
+
 }  // namespace
 
 TEST_CASE("reseal with the old key puts the new key in a new keyslot and removes the old one") {
@@ -122,4 +158,41 @@ TEST_CASE("reseal refuses a header other than the one checked") {
         CHECK_THAT(e.what(), Catch::Contains("changed while cvfs worked on it"));
     }
     CHECK(opens(image.path(), kOld) == 0);
+}
+
+TEST_CASE("reseal leaves a token that names only the new keyslot") {
+    luks_test::ImageFile image;
+    FormattedVolume::format(image.path(), LuksParams{}, KdfChoice::MachineSecret, secret_of(kOld),
+                            luks_test::token_for("data0"));
+    KeyslotRotation r = rotate_keyslot(image.path(), uuid_of(image.path()), secret_of(kOld), secret_of(kNew),
+                                       KdfChoice::MachineSecret, resealed_token());
+    auto tokens = list_token_keyslots(image.path());
+    REQUIRE(tokens.size() == 1);
+    CHECK(tokens[0] == std::vector<int>{r.new_keyslot});
+}
+
+TEST_CASE("a reseal stopped before it removed the old keyslot is finished by the next one") {
+    // The header as a reseal leaves it when killed after writing the token:
+    // a second keyslot, and the token naming it first and the old one after.
+    luks_test::ImageFile image;
+    FormattedVolume::format(image.path(), LuksParams{}, KdfChoice::MachineSecret, secret_of(kOld),
+                            luks_test::token_for("data0"));
+    int recovery = add_recovery_keyslot(image.path(), kOld, kRecovery);
+    int half = add_recovery_keyslot(image.path(), kOld, kNew);
+    write_token_naming(image.path(), resealed_token().to_json(std::vector<int>{half, 0}));
+    CHECK(opens(image.path(), kOld) == 0);
+    CHECK(opens(image.path(), kNew) == half);
+    // A token rewrite (as open does) keeps both keyslots named.
+    write_token(image.path(), resealed_token());
+    CHECK(list_token_keyslots(image.path())[0] == std::vector<int>{half, 0});
+
+    const std::string newer = "0011223344556677889900aabbccddee";
+    KeyslotRotation r = rotate_keyslot(image.path(), uuid_of(image.path()), secret_of(kNew), secret_of(newer),
+                                       KdfChoice::MachineSecret, resealed_token());
+    CHECK(r.old_keyslot == half);
+    CHECK(opens(image.path(), kOld) == -1);  // the old key no longer opens it
+    CHECK(opens(image.path(), kNew) == -1);
+    CHECK(opens(image.path(), newer) == r.new_keyslot);
+    CHECK(opens(image.path(), kRecovery) == recovery);
+    CHECK(list_token_keyslots(image.path())[0] == std::vector<int>{r.new_keyslot});
 }
