@@ -11,6 +11,12 @@
 #include "volume/mounts.h"
 #include "volume/volume_identity.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace cvfs {
 
 const char* to_string(VolumeState state) {
@@ -25,6 +31,10 @@ const char* to_string(VolumeState state) {
             return "foreign LUKS";
         case VolumeState::Invalid:
             return "invalid header";
+        case VolumeState::ConfigError:
+            return "config error";
+        case VolumeState::Unreadable:
+            return "unreadable device";
         case VolumeState::Ready:
             return "ready";
         case VolumeState::Open:
@@ -97,6 +107,7 @@ void read_header_state(const VolumeConfig& volume, const std::string& header_pat
     const bool marked = marker && marker->made_for(volume.name) && !marker->has_cvfs_token;
     try {
         CheckedHeader header = CheckedHeader::load(header_path, volume.luks);
+        status.uuid = header.uuid();
         auto token = header.token();
         if (!token && marked) {
             status.state = VolumeState::Invalid;
@@ -121,6 +132,13 @@ void read_header_state(const VolumeConfig& volume, const std::string& header_pat
                 token->state == TokenState::Ready ? VolumeState::Ready : VolumeState::Interrupted;
         }
     } catch (const Error& e) {
+        // The header could not be read at all: nothing says it is damaged.
+        if (e.kind() == ErrorKind::Device || e.kind() == ErrorKind::System) {
+            status.state = VolumeState::Unreadable;
+            status.detail = e.what();
+            status.hint = e.hint();
+            return;
+        }
         if (marked && marker->keyslots == 0) {
             status.state = VolumeState::Invalid;
             status.detail = "cvfs's mark without the keyslot written with it: the header was changed";
@@ -143,6 +161,43 @@ void read_header_state(const VolumeConfig& volume, const std::string& header_pat
     }
 }
 
+// A failure to see the device or the mapping: when cvfs is not root and the
+// system refused access, running as root is what to do.
+void set_unreadable(VolumeStatus& status, const std::string& what, const std::string& hint, bool access_denied) {
+    status.state = VolumeState::Unreadable;
+    if (access_denied && ::geteuid() != 0) {
+        status.detail = "cvfs must run as root: " + what;
+        status.hint = "run it with sudo, or as root";
+        return;
+    }
+    status.detail = what;
+    status.hint = hint;
+}
+
+bool says_access_denied(const std::string& text) {
+    for (int err : {EACCES, EPERM})
+        if (text.find(std::strerror(err)) != std::string::npos) return true;
+    return text.find("permission denied") != std::string::npos;  // the plugin status
+}
+
+// Reads the first block of `path`, the least any header reading needs, so an
+// unreadable device is told apart from a damaged header by its errno.
+bool readable(const std::string& path, VolumeStatus& status) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int err = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        char block[512];
+        if (::pread(fd, block, sizeof block, 0) < 0) err = errno;
+        ::close(fd);
+    }
+    if (err == 0) return true;
+    set_unreadable(status, "cannot read " + path + ": " + errno_text(err),
+                   err == EIO ? "the device reports I/O errors: check it (dmesg, smartctl)"
+                              : "check that the device exists and is readable",
+                   err == EACCES || err == EPERM);
+    return false;
+}
+
 }  // namespace
 
 VolumeStatus Engine::status(const VolumeConfig& volume) {
@@ -153,9 +208,30 @@ VolumeStatus Engine::status(const VolumeConfig& volume) {
     status.provider = volume.key_provider.name;
     status.fs = volume.fs ? volume.fs->name : "";
     status.integrity = to_string(volume.luks.integrity);
+    status.file = volume.file;
+    status.auto_open = volume.auto_open;
+    // The plugins the file names, and their own check of their tables: what
+    // fails here is the configuration, whatever the device holds.
+    std::optional<Parts> resolved;
     try {
-        Parts parts = resolve(volume);
+        resolved.emplace(resolve(volume));
+        Parts& parts = *resolved;
         status.temporary = parts.key.ephemeral();
+        PluginCall key_call(volume, volume.key_provider, parts.deadline, nullptr, options_.cancel);
+        parts.key.check_config(key_call);
+        if (parts.fs) {
+            PluginCall fs_call(volume, *volume.fs, parts.deadline, nullptr, options_.cancel);
+            parts.fs->check_config(fs_call);
+        }
+    } catch (const Error& e) {
+        status.state = VolumeState::ConfigError;
+        status.detail = e.what();
+        status.hint = e.hint();
+        return status;
+    }
+    Parts& parts = *resolved;
+    std::string header_path;
+    try {
         PluginCall call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
         DeviceProbe probe = parts.device.probe(call, volume.dev);
         status.node = probe.node;
@@ -164,22 +240,49 @@ VolumeStatus Engine::status(const VolumeConfig& volume) {
             status.state = VolumeState::MissingDevice;
             return status;
         }
-        const std::string header_path = probe.header_path.empty() ? probe.node : probe.header_path;
-        if (find_mapping(volume.name)) {
+        header_path = probe.header_path.empty() ? probe.node : probe.header_path;
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::Config) {
+            status.state = VolumeState::ConfigError;
+            status.detail = e.what();
+            status.hint = e.hint();
+        } else {
+            set_unreadable(status, e.what(), e.hint(), says_access_denied(e.what()));
+        }
+        return status;
+    }
+    std::optional<Mapping> mapping;
+    try {
+        mapping = find_mapping(volume.name);
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::State) {
+            // A half made mapping: an open or init was interrupted.
+            status.state = VolumeState::Interrupted;
+            status.detail = e.what();
+            status.hint = e.hint();
+        } else {
+            set_unreadable(status, e.what(), e.hint(), says_access_denied(e.what()));
+        }
+        return status;
+    }
+    try {
+        if (mapping) {
+            status.mapper = mapper_path(volume);
+            status.uuid = mapping->uuid;
             status.mount_points = mount_points_of(block_device_number(mapper_path(volume)));
             status.state = status.mount_points.empty() ? VolumeState::Open : VolumeState::Mounted;
             // A mapping that a killed init left behind is not an open volume.
             VolumeStatus header = status;
-            if (!status.temporary) read_header_state(volume, header_path, header);
+            if (!status.temporary && !header_path.empty() && readable(header_path, header))
+                read_header_state(volume, header_path, header);
             if (header.state == VolumeState::Interrupted) status.state = VolumeState::Interrupted;
         } else if (status.temporary) {
             status.state = VolumeState::Ready;  // open makes it afresh
-        } else {
+        } else if (header_path.empty() || readable(header_path, status)) {
             read_header_state(volume, header_path, status);
         }
     } catch (const Error& e) {
-        status.state = VolumeState::Invalid;
-        status.detail = e.what();
+        set_unreadable(status, e.what(), e.hint(), says_access_denied(e.what()));
     }
     return status;
 }

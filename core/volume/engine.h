@@ -33,7 +33,11 @@ enum class VolumeState {
     NeedsInit,      // no cvfs LUKS2 header yet
     Interrupted,    // a cvfs init did not finish; run init again
     Foreign,        // a LUKS2 volume cvfs did not make
-    Invalid,        // the header fails the allow-list or cannot be read
+    Invalid,        // the header fails the allow-list or is damaged (possible tampering)
+    ConfigError,    // the volume's file names a plugin that is not there, or a
+                    // plugin refuses its table (a misspelt provider, a bad `size`)
+    Unreadable,     // the device or device-mapper cannot be read (EACCES, EIO);
+                    // the detail says "cvfs must run as root" when that is why
     Ready,          // can be opened
     Open,           // the mapping exists
     Mounted,        // the mapping exists and is mounted
@@ -54,6 +58,11 @@ struct VolumeStatus {
     std::string detail;       // why, for Invalid/Foreign/MissingDevice; backend detail otherwise
     std::vector<std::string> mount_points;
     bool adoptable = false;   // Foreign, and `cvfs adopt` can take it over
+    std::string file;         // the volume file
+    bool auto_open = false;   // opened at boot and by --all
+    std::string mapper;       // /dev/mapper/NAME while the mapping exists, else empty
+    std::string uuid;         // the LUKS UUID, when a header or the mapping names it
+    std::string hint;         // what to do, for ConfigError and Unreadable; may be empty
 };
 
 // What `adopt` is told (volume_adopt.cpp): where the volume's current secret
