@@ -246,7 +246,7 @@ void Engine::open(const VolumeConfig& volume) {
                 throw Error(ErrorKind::State,
                             "volume '" + volume.name + "': nothing to mount on " + mapped,
                             "set `makefs` so cvfs makes a filesystem, or remove [mount]");
-            mount_volume(mapped, *type, *volume.mount);
+            mount_volume(mapped, *type, volume);
         }
     } catch (...) {
         if (activated_here) {

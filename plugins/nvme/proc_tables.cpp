@@ -1,67 +1,74 @@
 // Reading mountinfo, swaps and fd links (see proc_tables.h).
 #include "proc_tables.h"
 
+#include <libmount.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <functional>
+#include <memory>
+
+#include "cvfs/plugin.hpp"
 
 namespace cvfs_nvme {
 
 namespace {
 
-// mountinfo and swaps write blanks and backslashes as octal escapes (\040).
-std::string unescape_octal(const std::string& text) {
-    std::string out;
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\\' && i + 3 < text.size() &&
-            std::isdigit(static_cast<unsigned char>(text[i + 1])) &&
-            std::isdigit(static_cast<unsigned char>(text[i + 2])) &&
-            std::isdigit(static_cast<unsigned char>(text[i + 3]))) {
-            out += static_cast<char>(std::stoi(text.substr(i + 1, 3), nullptr, 8));
-            i += 3;
-        } else {
-            out += text[i];
-        }
-    }
-    return out;
-}
+struct TableUnref {
+    void operator()(libmnt_table* table) const { mnt_unref_table(table); }
+};
+struct IterFree {
+    void operator()(libmnt_iter* iter) const { mnt_free_iter(iter); }
+};
 
 bool all_digits(const std::string& text) {
     return !text.empty() &&
            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// Reads `path` with libmount's mountinfo or swaps parser (which undo the
+// kernel's octal escapes) and calls `each` for every entry. A missing
+// swaps file is a kernel without swap: no entries.
+void for_each_entry(const std::string& path, bool swaps,
+                    const std::function<void(libmnt_fs*)>& each) {
+    std::unique_ptr<libmnt_table, TableUnref> table(mnt_new_table());
+    std::unique_ptr<libmnt_iter, IterFree> iter(mnt_new_iter(MNT_ITER_FORWARD));
+    if (!table || !iter) throw cvfs::sdk::Error(CVFS_E_INTERNAL, "libmount: out of memory");
+    int rc = swaps ? mnt_table_parse_swaps(table.get(), path.c_str())
+                   : mnt_table_parse_file(table.get(), path.c_str());
+    if (swaps && rc == -ENOENT) return;
+    if (rc != 0)
+        throw cvfs::sdk::Error(CVFS_E_INTERNAL, "cannot read " + path + " (" +
+                                                    std::strerror(-rc) +
+                                                    "), so whether the device is in use is unknown");
+    libmnt_fs* fs = nullptr;
+    while (mnt_table_next_fs(table.get(), iter.get(), &fs) == 0) each(fs);
+}
+
+std::string text_or_empty(const char* text) { return text ? text : ""; }
+
 }  // namespace
 
 std::vector<MountEntry> read_mounts(const SystemRoot& system) {
     std::vector<MountEntry> mounts;
-    std::ifstream in(system.proc("self/mountinfo"));
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        std::vector<std::string> words;
-        for (std::string word; fields >> word;) words.push_back(word);
-        auto dash = std::find(words.begin(), words.end(), "-");
-        if (words.size() < 5 || dash == words.end() || dash + 2 >= words.end()) continue;
-        mounts.push_back({words[2], unescape_octal(words[4]), unescape_octal(*(dash + 2))});
-    }
+    for_each_entry(system.proc("self/mountinfo"), false, [&](libmnt_fs* fs) {
+        const dev_t number = mnt_fs_get_devno(fs);
+        mounts.push_back({std::to_string(major(number)) + ":" + std::to_string(minor(number)),
+                          text_or_empty(mnt_fs_get_target(fs)),
+                          text_or_empty(mnt_fs_get_source(fs))});
+    });
     return mounts;
 }
 
 std::vector<std::string> read_swaps(const SystemRoot& system) {
     std::vector<std::string> swaps;
-    std::ifstream in(system.proc("swaps"));
-    std::string line;
-    std::getline(in, line);  // the header
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        std::string path;
-        if (fields >> path) swaps.push_back(unescape_octal(path));
-    }
+    for_each_entry(system.proc("swaps"), true, [&](libmnt_fs* fs) {
+        if (const char* source = mnt_fs_get_source(fs)) swaps.push_back(source);
+    });
     return swaps;
 }
 

@@ -1,6 +1,7 @@
 // What /proc tells about block devices in use: mounts (mountinfo), swap
 // areas (swaps) and files open in processes (fd links). Read under a
-// SystemRoot so that fixtures can stand in for /proc.
+// SystemRoot so that fixtures can stand in for /proc; mountinfo and swaps
+// with libmount's parsers, as findmnt and swapon read them.
 #pragma once
 
 #include <string>
@@ -16,10 +17,12 @@ struct MountEntry {
     std::string source;       // "/dev/nvme0n1p1", as mount(8) shows it
 };
 
-// The mounts of this process's namespace (proc/self/mountinfo).
+// The mounts of this process's namespace (proc/self/mountinfo). Throws
+// cvfs::sdk::Error when the file cannot be read: "not in use" is never guessed.
 std::vector<MountEntry> read_mounts(const SystemRoot& system);
 
-// The paths of active swap areas (proc/swaps).
+// The paths of active swap areas (proc/swaps); none when the file is missing
+// (a kernel without swap).
 std::vector<std::string> read_swaps(const SystemRoot& system);
 
 struct OpenBy {
