@@ -2,6 +2,7 @@
 // generator that makes one unit per auto_open volume (docs/boot.md).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,10 @@ namespace cvfs::cli {
 // on stdout, the error on stderr), then a summary line naming the volumes
 // that failed. Returns `exit_code` if it is already a failure, else the exit
 // code of the first failed volume (in configuration order), else success.
-int open_in_parallel(Engine& engine, const std::vector<const VolumeConfig*>& volumes, int exit_code);
+// With `results`, nothing is printed: each volume's JSON object (docs/json.md)
+// is appended there, in the order of `volumes`; `no_mount` says open mounted nothing.
+int open_in_parallel(Engine& engine, const std::vector<const VolumeConfig*>& volumes, int exit_code,
+                     nlohmann::json* results = nullptr, bool no_mount = false);
 
 // `cvfs generate-units DIR`: writes the units for the auto_open volumes of
 // the engine's configuration into DIR (see generator.cpp). Their ExecStart=

@@ -17,15 +17,18 @@ namespace {
 
 // The volumes a command works on, and the exit code for names that do not
 // resolve. Broken files are reported as warnings; a named volume whose file
-// is broken is an error.
+// is broken is an error. With `json`, nothing is printed: the command's JSON
+// holds the broken files and `errors`.
 struct Picked {
     std::vector<const VolumeConfig*> volumes;
+    std::vector<Error> errors;  // names that do not resolve
     int exit_code = kSuccess;
 };
 
-Picked pick(const Engine& engine, const Selection& selection, bool default_all) {
+Picked pick(const Engine& engine, const Selection& selection, bool default_all, bool json = false) {
     const ConfigSet& config = engine.config();
-    for (const auto& problem : config.problems) print_warning(problem.message);
+    if (!json)
+        for (const auto& problem : config.problems) print_warning(problem.message);
     Picked picked;
     // --all: the volumes opened at boot (auto_open = true), as the README and
     // docs/boot.md promise; no names and a default of all: every volume.
@@ -43,27 +46,45 @@ Picked pick(const Engine& engine, const Selection& selection, bool default_all) 
             picked.volumes.push_back(volume);
             continue;
         }
-        print_error(Error(ErrorKind::Config,
-                          "unknown volume '" + name + "' in " + config.global.confdir + "/volumes",
-                          config.problems.empty()
-                              ? "`cvfs show` lists the configured volumes"
-                              : "one of the files above may be meant to define it"));
+        picked.errors.emplace_back(ErrorKind::Config,
+                                   "unknown volume '" + name + "' in " + config.global.confdir + "/volumes",
+                                   config.problems.empty() ? "`cvfs show` lists the configured volumes"
+                                   : json ? "one of the broken files may be meant to define it"
+                                          : "one of the files above may be meant to define it");
+        if (!json) print_error(picked.errors.back());
         picked.exit_code = kConfig;
     }
     return picked;
 }
 
+// The document of a command's --json output (docs/json.md): its volumes,
+// the files that could not be used and the names that did not resolve.
+nlohmann::json command_json(const Engine& engine, const Picked& picked, nlohmann::json volumes) {
+    nlohmann::json errors = nlohmann::json::array();
+    for (const Error& e : picked.errors) errors.push_back(error_json(e));
+    return {{"volumes", std::move(volumes)},
+            {"broken_files", broken_files_json(engine.config().problems)},
+            {"errors", std::move(errors)}};
+}
+
 // Runs `action` on each volume; returns the exit code of the first failure.
+// `action` sets the volume's "outcome" in the object it is given; with
+// `results`, each volume's object (a failure with its error) is appended
+// there instead of errors being printed.
 template <class Action>
-int for_each_volume(const Picked& picked, Action&& action) {
+int for_each_volume(const Picked& picked, Action&& action, nlohmann::json* results = nullptr) {
     int exit_code = picked.exit_code;
     for (const VolumeConfig* volume : picked.volumes) {
+        nlohmann::json result = {{"volume", volume->name}, {"file", volume->file}, {"outcome", nullptr}, {"error", nullptr}};
         try {
-            action(*volume);
+            action(*volume, result);
         } catch (const Error& e) {
-            print_error(e);
+            result["outcome"] = "failed";
+            result["error"] = error_json(e);
+            if (!results) print_error(e);
             if (exit_code == kSuccess) exit_code = exit_code_for(e.kind());
         }
+        if (results) results->push_back(std::move(result));
     }
     return exit_code;
 }
@@ -85,11 +106,16 @@ bool confirm_init(const VolumeConfig& volume, bool yes) {
 }  // namespace
 
 int show_command(Engine& engine, const Selection& selection, bool json) {
-    Picked picked = pick(engine, selection, true);
+    Picked picked = pick(engine, selection, true, json);
     std::vector<VolumeStatus> statuses;
     for (const VolumeConfig* volume : picked.volumes) statuses.push_back(engine.status(*volume));
+    // Broken volume files are configuration errors even where the good
+    // volumes are shown (exit code 3).
+    if (picked.exit_code == kSuccess && !engine.config().problems.empty()) picked.exit_code = kConfig;
     if (json) {
-        print_status_json(statuses);
+        nlohmann::json volumes = nlohmann::json::array();
+        for (const auto& s : statuses) volumes.push_back(status_json(s));
+        print_json(command_json(engine, picked, std::move(volumes)));
         return picked.exit_code;
     }
     std::vector<std::vector<std::string>> rows;
@@ -109,39 +135,58 @@ int show_command(Engine& engine, const Selection& selection, bool json) {
         const bool healthy = s.state == VolumeState::Ready || s.state == VolumeState::Open ||
                              s.state == VolumeState::Mounted;
         (healthy ? std::cout : std::cerr) << s.volume << ": " << s.detail << "\n";
+        if (!s.hint.empty()) (healthy ? std::cout : std::cerr) << "  hint: " << s.hint << "\n";
     }
     return picked.exit_code;
 }
 
-int init_command(Engine& engine, const Selection& selection, bool force, bool yes) {
-    return for_each_volume(pick(engine, selection, false), [&](const VolumeConfig& volume) {
+int init_command(Engine& engine, const Selection& selection, bool force, bool yes, bool json) {
+    Picked picked = pick(engine, selection, false, json);
+    nlohmann::json results = nlohmann::json::array();
+    int exit_code = for_each_volume(picked, [&](const VolumeConfig& volume, nlohmann::json& result) {
         if (!confirm_init(volume, yes))
             throw Error(ErrorKind::Refused, "volume '" + volume.name + "': init cancelled");
         set_progress_subject("volume '" + volume.name + "': writing integrity tags");
         engine.init(volume, force);
-        std::cout << "initialised " << volume.name << "\n";
-    });
+        result["outcome"] = "initialised";
+        if (!json) std::cout << "initialised " << volume.name << "\n";
+    }, json ? &results : nullptr);
+    if (json) print_json(command_json(engine, picked, std::move(results)));
+    return exit_code;
 }
 
-int open_command(Engine& engine, const Selection& selection) {
-    Picked picked = pick(engine, selection, false);
-    return open_in_parallel(engine, picked.volumes, picked.exit_code);  // boot.h
+int open_command(Engine& engine, const Selection& selection, bool json, bool no_mount) {
+    Picked picked = pick(engine, selection, false, json);
+    if (!json) return open_in_parallel(engine, picked.volumes, picked.exit_code);  // boot.h
+    nlohmann::json results = nlohmann::json::array();
+    int exit_code = open_in_parallel(engine, picked.volumes, picked.exit_code, &results, no_mount);
+    print_json(command_json(engine, picked, std::move(results)));
+    return exit_code;
 }
 
-int close_command(Engine& engine, const Selection& selection) {
-    return for_each_volume(pick(engine, selection, false), [&](const VolumeConfig& volume) {
+int close_command(Engine& engine, const Selection& selection, bool json) {
+    Picked picked = pick(engine, selection, false, json);
+    nlohmann::json results = nlohmann::json::array();
+    int exit_code = for_each_volume(picked, [&](const VolumeConfig& volume, nlohmann::json& result) {
         engine.close(volume);
-        std::cout << "closed " << volume.name << "\n";
-    });
+        result["outcome"] = "closed";
+        if (!json) std::cout << "closed " << volume.name << "\n";
+    }, json ? &results : nullptr);
+    if (json) print_json(command_json(engine, picked, std::move(results)));
+    return exit_code;
 }
 
-int config_check_command(Engine& engine, const Selection& selection) {
+int config_check_command(Engine& engine, const Selection& selection, bool json) {
     const bool problems = !engine.config().problems.empty();
-    int exit_code = for_each_volume(pick(engine, selection, true), [&](const VolumeConfig& volume) {
+    Picked picked = pick(engine, selection, true, json);
+    nlohmann::json results = nlohmann::json::array();
+    int exit_code = for_each_volume(picked, [&](const VolumeConfig& volume, nlohmann::json& result) {
         engine.check(volume);
-        std::cout << volume.file << ": ok (volume " << volume.name << ")\n";
-    });
+        result["outcome"] = "ok";
+        if (!json) std::cout << volume.file << ": ok (volume " << volume.name << ")\n";
+    }, json ? &results : nullptr);
     if (problems && exit_code == kSuccess) exit_code = kConfig;
+    if (json) print_json(command_json(engine, picked, std::move(results)));
     return exit_code;
 }
 
@@ -185,7 +230,7 @@ CVFS_COMMAND(CommandSpec{
                    "Examples:\n"
                    "  cvfs show\n"
                    "  cvfs show data1 --json\n",
-    .flags = [](po::options_description& f) { f.add_options()("json", "JSON output"); },
+    .flags = [](po::options_description& f) { f.add_options()("json", "JSON output (docs/json.md)"); },
     .run = [](CommandContext& c) {
         Engine engine(c.options);
         return show_command(engine, c.selection(), c.has("json"));
@@ -204,12 +249,13 @@ CVFS_COMMAND(CommandSpec{
                    "  cvfs init data1\n"
                    "  cvfs init --yes data1 data2\n",
     .flags = [](po::options_description& f) {
-        f.add_options()("force", "format even a device that holds data")("yes,y", "do not ask");
+        f.add_options()("force", "format even a device that holds data")("yes,y", "do not ask")(
+            "json", "JSON output: each volume's outcome and error (docs/json.md)");
     },
     .min_operands = 1,
     .run = [](CommandContext& c) {
         Engine engine(c.options);
-        return init_command(engine, c.selection(), c.has("force"), c.has("yes"));
+        return init_command(engine, c.selection(), c.has("force"), c.has("yes"), c.has("json"));
     },
     .order = 20,
 });
@@ -226,14 +272,15 @@ CVFS_COMMAND(CommandSpec{
                    "  cvfs open --all\n"
                    "  cvfs open --no-mount data1\n",
     .flags = [](po::options_description& f) {
-        f.add_options()("all", "every auto_open volume (not with names)")("no-mount", "map the volume, mount nothing");
+        f.add_options()("all", "every auto_open volume (not with names)")("no-mount", "map the volume, mount nothing")(
+            "json", "JSON output: each volume's outcome and error (docs/json.md)");
     },
     .run = [](CommandContext& c) {
         const Selection selection = c.selection();
         if (selection.names.empty() == !selection.all) return usage_error("open");
         c.options.no_mount = c.has("no-mount");
         Engine engine(c.options);
-        return open_command(engine, selection);
+        return open_command(engine, selection, c.has("json"), c.options.no_mount);
     },
     .order = 30,
 });
@@ -247,26 +294,33 @@ CVFS_COMMAND(CommandSpec{
                    "Examples:\n"
                    "  cvfs close data1\n"
                    "  cvfs close --all\n",
-    .flags = [](po::options_description& f) { f.add_options()("all", "every auto_open volume (not with names)"); },
+    .flags = [](po::options_description& f) {
+        f.add_options()("all", "every auto_open volume (not with names)")(
+            "json", "JSON output: each volume's outcome and error (docs/json.md)");
+    },
     .run = [](CommandContext& c) {
         const Selection selection = c.selection();
         if (selection.names.empty() == !selection.all) return usage_error("close");
         Engine engine(c.options);
-        return close_command(engine, selection);
+        return close_command(engine, selection, c.has("json"));
     },
     .order = 40,
 });
 
 CVFS_COMMAND(CommandSpec{
     .name = "config check",
-    .usage = "[VOLUME...]",
+    .usage = "[VOLUME...] [--json]",
     .summary = "check that every file parses and every plugin loads and accepts its table",
     .description = "Examples:\n"
                    "  cvfs config check\n"
-                   "  cvfs -c ./myconf config check data1\n",
+                   "  cvfs -c ./myconf config check data1\n"
+                   "  cvfs config check --json\n",
+    .flags = [](po::options_description& f) {
+        f.add_options()("json", "JSON output: each volume's outcome, the broken files (docs/json.md)");
+    },
     .run = [](CommandContext& c) {
         Engine engine(c.options);
-        return config_check_command(engine, c.selection());
+        return config_check_command(engine, c.selection(), c.has("json"));
     },
     .order = 60,
 });

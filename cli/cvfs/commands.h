@@ -15,10 +15,13 @@ struct Selection {
 };
 
 int show_command(Engine& engine, const Selection& selection, bool json);
-int init_command(Engine& engine, const Selection& selection, bool force, bool yes);
-int open_command(Engine& engine, const Selection& selection);
-int close_command(Engine& engine, const Selection& selection);
-int config_check_command(Engine& engine, const Selection& selection);
+// With `json`, stdout gets one JSON document (docs/json.md) holding each
+// volume's outcome and error, and no error goes to stderr; the exit code is
+// the same as without.
+int init_command(Engine& engine, const Selection& selection, bool force, bool yes, bool json);
+int open_command(Engine& engine, const Selection& selection, bool json, bool no_mount);
+int close_command(Engine& engine, const Selection& selection, bool json);
+int config_check_command(Engine& engine, const Selection& selection, bool json);
 int plugins_command(Engine& engine, bool json);
 // reseal_command.cpp
 int reseal_command(Engine& engine, const Selection& selection, const std::string& recovery_key_file);

@@ -1,5 +1,5 @@
-// Terminal output of `cvfs` (see output.h). JSON is written with toml++'s
-// JSON formatter, so values keep their types and strings are escaped.
+// Terminal output of `cvfs` (see output.h). JSON is written with
+// nlohmann-json, so values keep their types and strings are escaped.
 #include "output.h"
 
 #include "plugin/plugin_files.h"
@@ -10,7 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <toml++/toml.h>
+#include <regex>
 
 namespace cvfs::cli {
 
@@ -19,13 +19,6 @@ namespace {
 bool to_journal() {
     static const bool journal = stderr_is_journal();
     return journal;
-}
-
-void print_json(const toml::array& array) {
-    toml::table root;
-    root.insert("items", array);
-    // toml++ formats tables; unwrap the one array we want on stdout.
-    std::cout << toml::json_formatter{*root.get_as<toml::array>("items")} << "\n";
 }
 }  // namespace
 
@@ -71,37 +64,96 @@ void print_table(const std::vector<std::string>& header,
     for (const auto& row : rows) print_row(row);
 }
 
-void print_status_json(const std::vector<VolumeStatus>& statuses) {
-    toml::array array;
-    for (const auto& s : statuses) {
-        toml::array mounts;
-        for (const auto& point : s.mount_points) mounts.push_back(point);
-        array.push_back(toml::table{
-            {"volume", s.volume},       {"dev", s.dev},
-            {"node", s.node},           {"backend", s.backend},
-            {"provider", s.provider},   {"fs", s.fs},
-            {"integrity", s.integrity}, {"temporary", s.temporary},
-            {"state", to_string(s.state)}, {"detail", s.detail},
-            {"mount_points", mounts},
-        });
+using nlohmann::json;
+
+const char* error_kind_name(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::Config: return "config";
+        case ErrorKind::Plugin: return "plugin";
+        case ErrorKind::Device: return "device";
+        case ErrorKind::Header: return "header";
+        case ErrorKind::Key: return "key";
+        case ErrorKind::State: return "state";
+        case ErrorKind::Busy: return "busy";
+        case ErrorKind::Locked: return "locked";
+        case ErrorKind::Refused: return "refused";
+        case ErrorKind::System: return "system";
     }
-    print_json(array);
+    return "system";
+}
+
+json text_or_null(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+
+json error_json(const Error& error) {
+    return {{"kind", error_kind_name(error.kind())},
+            {"message", error.what()},
+            {"hint", text_or_null(error.hint())}};
+}
+
+json status_json(const VolumeStatus& s) {
+    return {
+        {"volume", s.volume},
+        {"file", text_or_null(s.file)},
+        {"auto_open", s.auto_open},
+        {"dev", s.dev},
+        {"node", text_or_null(s.node)},
+        {"backend", s.backend},
+        {"provider", s.provider},
+        {"temporary", s.temporary},
+        {"fs", text_or_null(s.fs)},
+        {"integrity", s.integrity},
+        {"state", to_string(s.state)},
+        {"detail", text_or_null(s.detail)},
+        {"hint", text_or_null(s.hint)},
+        {"adoptable", s.adoptable},
+        {"mapper", text_or_null(s.mapper)},
+        {"uuid", text_or_null(s.uuid)},
+        {"mount_points", s.mount_points},
+    };
+}
+
+json broken_files_json(const std::vector<ConfigProblem>& problems) {
+    // Messages start with "<file>:<line>:<col>: " (config_loader.h); the
+    // place goes into its own fields, the rest is the message.
+    static const std::regex place("^(.*?):([0-9]+)(?::([0-9]+))?: ");
+    json files = json::array();
+    for (const auto& problem : problems) {
+        json error = {{"line", nullptr}, {"column", nullptr}, {"message", problem.message},
+                      {"hint", text_or_null(problem.hint)}};
+        std::smatch match;
+        if (std::regex_search(problem.message, match, place) && match[1].str() == problem.file) {
+            error["line"] = std::stoi(match[2].str());
+            if (match[3].matched) error["column"] = std::stoi(match[3].str());
+            error["message"] = match.suffix().str();
+        }
+        auto same = std::find_if(files.begin(), files.end(),
+                                 [&](const json& f) { return f["file"] == problem.file; });
+        if (same == files.end()) files.push_back({{"file", problem.file}, {"errors", json::array({error})}});
+        else (*same)["errors"].push_back(error);
+    }
+    return files;
+}
+
+void print_json(json document) {
+    document["version"] = kJsonVersion;
+    // Invalid UTF-8 (a file name) is replaced rather than thrown on.
+    std::cout << document.dump(2, ' ', false, json::error_handler_t::replace) << "\n" << std::flush;
 }
 
 void print_plugins_json(const std::vector<PluginRegistry::Listing>& plugins) {
-    toml::array array;
+    json list = json::array();
     for (const auto& p : plugins) {
-        array.push_back(toml::table{
+        list.push_back({
             {"name", p.info.name},
             {"kind", kind_name(p.info.kind)},
-            {"version", p.info.version},
-            {"vendor", p.info.vendor},
+            {"version", text_or_null(p.info.version)},
+            {"vendor", text_or_null(p.info.vendor)},
             {"abi", std::to_string(p.info.abi_major) + "." + std::to_string(p.info.abi_minor)},
             {"path", p.info.path},
-            {"error", p.error},
+            {"error", text_or_null(p.error)},
         });
     }
-    print_json(array);
+    print_json({{"plugins", list}});
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,25 @@ void print_warning(const std::string& message);
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows);
 
-void print_status_json(const std::vector<VolumeStatus>& statuses);
+// JSON output (docs/json.md). Every document is an object whose "version"
+// is kJsonVersion; absent values are null, never "" or left out. Nothing in
+// these objects is secret: they are built from states, names and messages.
+inline constexpr int kJsonVersion = 1;
+
+// "config", "plugin", "device", ... (the ErrorKind in lower case).
+const char* error_kind_name(ErrorKind kind);
+// {"kind", "message", "hint"}.
+nlohmann::json error_json(const Error& error);
+// The text, or null when it is empty.
+nlohmann::json text_or_null(const std::string& text);
+// One object per volume of `show`.
+nlohmann::json status_json(const VolumeStatus& status);
+// The files that could not be used, each with its errors: {"file", "errors":
+// [{"line", "column", "message", "hint"}]}, in the order read.
+nlohmann::json broken_files_json(const std::vector<ConfigProblem>& problems);
+// Writes `document` (an object, given "version" here) on stdout.
+void print_json(nlohmann::json document);
+
 void print_plugins_json(const std::vector<PluginRegistry::Listing>& plugins);
 
 // Progress of long work (the integrity wipe) on stderr: what it is about

@@ -46,6 +46,7 @@ void print_text(const VolumeStatus& status, const VolumeDetails& details) {
     std::string state = to_string(status.state);
     line("volume", status.volume);
     line("state", state + (status.detail.empty() ? "" : " (" + status.detail + ")"));
+    if (!status.hint.empty()) line("hint", status.hint);
     line("provider", status.provider + (status.temporary ? " (temporary)" : ""));
     line("device", status.dev + (status.node.empty() || status.node == status.dev ? "" : " (" + status.node + ")"));
     line("mapping", details.mapper.empty() ? "-" : details.mapper);
@@ -73,6 +74,9 @@ void print_json(const VolumeStatus& status, const VolumeDetails& details) {
     out["volume"] = status.volume;
     out["state"] = to_string(status.state);
     out["detail"] = or_null(status.detail);
+    out["hint"] = or_null(status.hint);
+    out["file"] = or_null(status.file);
+    out["auto_open"] = status.auto_open;
     out["provider"] = status.provider;
     out["temporary"] = status.temporary;
     out["dev"] = status.dev;
@@ -108,7 +112,7 @@ void print_json(const VolumeStatus& status, const VolumeDetails& details) {
     }
     out["header"] = header;
     out["header_error"] = or_null(details.header_error);
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace
