@@ -58,7 +58,8 @@ std::string text_or_empty(const char* s) { return s ? s : ""; }
 // The negative errno libcryptsetup expects for each kind of failure.
 int errno_of(ErrorKind kind) {
     switch (kind) {
-        case ErrorKind::Busy: return -EBUSY;
+        case ErrorKind::Busy:
+        case ErrorKind::Locked: return -EBUSY;
         case ErrorKind::Device: return -EAGAIN;  // "needs hardware not present"
         case ErrorKind::Config: return -ENOENT;
         default: return -EPERM;

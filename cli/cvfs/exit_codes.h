@@ -11,19 +11,22 @@ enum ExitCode : int {
     kUsage = 2,      // the command line is wrong
     kConfig = 3,     // a configuration file is wrong, or a volume is unknown
     kRefused = 4,    // cvfs refused to destroy data: --force or --yes is needed, or the answer was no
-    kBusy = 5,       // another cvfs process works on the volume
+    kLocked = 5,     // another cvfs process works on the volume
+    kInUse = 6,      // the volume's mount or mapping is in use (a process holds a file on it)
 };
 
 // The table above as `cvfs --help` prints it (the README has the same table).
 inline const char* const exit_codes_text =
     "Exit codes: 0 success, 1 an operation failed, 2 usage error, 3 configuration error,\n"
-    "4 refused (needs --force or --yes), 5 another cvfs process holds the volume.\n";
+    "4 refused (needs --force or --yes), 5 another cvfs process holds the volume,\n"
+    "6 the volume is in use (a process holds its mount or mapping).\n";
 
 inline ExitCode exit_code_for(ErrorKind kind) {
     switch (kind) {
         case ErrorKind::Config: return kConfig;
         case ErrorKind::Refused: return kRefused;
-        case ErrorKind::Busy: return kBusy;
+        case ErrorKind::Locked: return kLocked;
+        case ErrorKind::Busy: return kInUse;
         default: return kFailed;
     }
 }

@@ -144,7 +144,8 @@ int generate_units_command(Engine& engine, const std::string& dir) {
     const ConfigSet& config = engine.config();
     for (const auto& problem : config.problems) print_warning(problem.message);
     if (!fs::is_directory(dir))
-        throw Error(ErrorKind::Config, "cannot write units: " + dir + " is not a folder");
+        throw Error(ErrorKind::System, "cannot write units: " + dir + " is not a folder",
+                    "give an existing folder (systemd gives the generator its own)");
     PluginRegistry registry(config.global);
     int exit_code = config.problems.empty() ? kSuccess : kConfig;
     for (const VolumeConfig& volume : config.volumes) {

@@ -18,7 +18,8 @@ enum class ErrorKind {
     Header,      // the LUKS2 header is missing, foreign or fails the allow-list
     Key,         // the key provider failed or the key was refused
     State,       // the volume is in the wrong state for the command
-    Busy,        // another cvfs process works on the volume
+    Busy,        // the device, mapping or mounted filesystem is in use
+    Locked,      // another cvfs process works on the volume
     Refused,     // the operator declined, or --force/--yes is needed
     System,      // an unexpected OS or library failure
 };

@@ -8,6 +8,7 @@
 #include "luks/crypt_handle.h"
 #include "luks/header_policy.h"
 #include "luks/keyslot_parts.h"
+#include "luks/takeover_header.h"
 
 namespace cvfs {
 
@@ -47,33 +48,38 @@ int add_keyslot(const std::string& device, const std::string& expected_uuid, con
     return add_slot(handle, device, unlock_secret, new_secret, kdf);
 }
 
-KeyslotRotation rotate_keyslot(const std::string& device, const std::string& expected_uuid,
-                               const SecureBuffer& unlock_secret, const SecureBuffer& new_secret, KdfChoice kdf,
-                               const CvfsToken& token) {
+KeyslotRotation rotate_keyslot(const std::string& device, const LuksParams& expected,
+                               const std::string& expected_uuid, const SecureBuffer& unlock_secret,
+                               const SecureBuffer& new_secret, KdfChoice kdf, const CvfsToken& token) {
     if (unlock_secret.empty() || new_secret.empty())
         throw Error(ErrorKind::Key, "an empty key cannot be used to reseal " + device);
-    CryptLock lock;
-    CryptHandle handle = open_same_header(device, expected_uuid);
-    crypt_device* cd = handle.get();
-    int token_id = find_cvfs_token(cd);
-    if (token_id == CRYPT_ANY_TOKEN) throw Error(ErrorKind::Header, device + " has no cvfs token");
-    const char* json = nullptr;
-    handle.check(crypt_token_json_get(cd, token_id, &json), ErrorKind::Header, "cannot read the cvfs token of " + device);
+    // The new keyslot and the token that names it are made in a checked copy
+    // of the header and reach the device in one header write.
+    TakeoverHeader copy = TakeoverHeader::load(device, expected);
+    if (copy.uuid() != expected_uuid)
+        throw Error(ErrorKind::Header, "the LUKS2 header of " + device + " changed while cvfs worked on it",
+                    "check who else writes to " + device + ", then run the command again");
+    if (!copy.token()) throw Error(ErrorKind::Header, device + " has no cvfs token");
     // Every keyslot the token names is the provider's: the current one first,
     // then any an interrupted reseal left to remove. All of them go.
-    std::vector<int> old_keyslots = token_keyslots(json ? json : "");
+    std::vector<int> old_keyslots = copy.token_keyslots();
     if (old_keyslots.empty()) old_keyslots = {0};
     KeyslotRotation rotation;
     rotation.old_keyslot = old_keyslots.front();
+    SecureBuffer volume_key;
+    try {
+        volume_key = copy.unlock(unlock_secret, rotation.unlocked_keyslot);
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Key) throw;
+        throw Error(ErrorKind::Key, "the key given for " + device + " opens none of its keyslots",
+                    "give the passphrase of a keyslot of this volume (--recovery-key-file), or check the provider");
+    }
+    rotation.new_keyslot = copy.enrol(volume_key, new_secret, kdf, token, old_keyslots);
+    volume_key.reset();
 
-    rotation.unlocked_keyslot = unlocked_keyslot(handle, device, unlock_secret);
-    rotation.new_keyslot = add_slot(handle, device, unlock_secret, new_secret, kdf);
-    std::vector<int> named{rotation.new_keyslot};
-    named.insert(named.end(), old_keyslots.begin(), old_keyslots.end());
-    handle.check(crypt_token_json_set(cd, token_id, token.to_json(named).c_str()), ErrorKind::Device,
-                 "cannot write the cvfs token naming keyslot " + std::to_string(rotation.new_keyslot) + " to " + device,
-                 "keyslot " + std::to_string(rotation.new_keyslot) +
-                     " holds the new key but is unused; the old key still opens the volume");
+    CryptLock lock;
+    CryptHandle handle = open_same_header(device, expected_uuid);
+    crypt_device* cd = handle.get();
     for (int old : old_keyslots) {
         if (old == rotation.new_keyslot || crypt_keyslot_status(cd, old) == CRYPT_SLOT_INACTIVE) continue;
         handle.check(crypt_keyslot_destroy(cd, old), ErrorKind::Device,
@@ -82,6 +88,8 @@ KeyslotRotation rotate_keyslot(const std::string& device, const std::string& exp
     }
     // Destroying a keyslot takes it out of the token's list too; a list that
     // still names more than the new keyslot is written once more.
+    const int token_id = find_cvfs_token(cd);
+    const char* json = nullptr;
     handle.check(crypt_token_json_get(cd, token_id, &json), ErrorKind::Header, "cannot read the cvfs token of " + device);
     if (token_keyslots(json ? json : "") != std::vector<int>{rotation.new_keyslot})
         handle.check(crypt_token_json_set(cd, token_id, token.to_json(rotation.new_keyslot).c_str()),

@@ -2,15 +2,17 @@
 // `cvfs reseal` does after the key provider sealed a new secret (a TPM after
 // an intended PCR change, a new KMS key), without reformatting the volume.
 //
-// The steps are ordered so that an interruption never locks the volume out:
-// the new keyslot is added first (proven by a secret that opens any current
-// keyslot), then the cvfs token is rewritten to name it first, followed by
-// the old keyslots, and carry the provider's new values, and only then are
-// the old keyslots destroyed (which takes them out of the token's list). A
-// crash after the first step leaves an extra keyslot no token names; after
-// the second, the token still names the old keyslot, so it is never taken
-// for a recovery key, and the next reseal destroys it. Other keyslots
-// (recovery passphrases) are never touched.
+// The steps are ordered so that an interruption never locks the volume out
+// and never leaves a key nobody accounts for: in a checked copy of the header
+// the new keyslot is added (proven by a secret that opens any current
+// keyslot) and the cvfs token is rewritten to name it first, the old
+// keyslots after it, with the provider's new values; the new keyslot's area
+// (unused on the device) and then the whole header go to the device in one
+// write (TakeoverHeader::enrol). Only then are the old keyslots destroyed,
+// which takes them out of the token's list. Killed before the header write,
+// the device is as it was; after it, the token still names the old keyslots,
+// so they are never taken for recovery keys and the next reseal removes
+// them. Other keyslots (recovery passphrases) are never touched.
 #pragma once
 
 #include <string>
@@ -27,15 +29,16 @@ struct KeyslotRotation {
     int unlocked_keyslot = -1;  // the keyslot `unlock_secret` opened
 };
 
-// On `device` (whose header must still have UUID `expected_uuid`, i.e. be the
-// header the caller checked): adds a keyslot for `new_secret` protected as
-// `kdf` says, writes `token` naming it, and destroys the keyslot the old
-// cvfs token named. `unlock_secret` must open some current keyslot.
-// Throws Key when it opens none, Header when the header changed or has no
-// cvfs token, Device when the header cannot be written.
-KeyslotRotation rotate_keyslot(const std::string& device, const std::string& expected_uuid,
-                               const SecureBuffer& unlock_secret, const SecureBuffer& new_secret, KdfChoice kdf,
-                               const CvfsToken& token);
+// On `device` (whose header must pass the allow-list for `expected` and
+// still have UUID `expected_uuid`, i.e. be the header the caller checked):
+// adds a keyslot for `new_secret` protected as `kdf` says, writes `token`
+// naming it, and destroys the keyslots the old cvfs token named.
+// `unlock_secret` must open some current keyslot. Throws Key when it opens
+// none, Header when the header changed or has no cvfs token, Device when the
+// header cannot be written.
+KeyslotRotation rotate_keyslot(const std::string& device, const LuksParams& expected,
+                               const std::string& expected_uuid, const SecureBuffer& unlock_secret,
+                               const SecureBuffer& new_secret, KdfChoice kdf, const CvfsToken& token);
 
 // Adds a keyslot for `new_secret` (a recovery passphrase), proven by
 // `unlock_secret`, which must open a current keyslot; the cvfs token and the

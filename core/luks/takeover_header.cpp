@@ -125,13 +125,17 @@ std::optional<CvfsToken> TakeoverHeader::token() const {
 }
 
 int TakeoverHeader::token_keyslot() const {
+    auto keyslots = token_keyslots();
+    return keyslots.empty() ? -1 : keyslots.front();
+}
+
+std::vector<int> TakeoverHeader::token_keyslots() const {
     CryptLock lock;
     const int id = find_cvfs_token(handle_.get());
-    if (id == CRYPT_ANY_TOKEN) return -1;
+    if (id == CRYPT_ANY_TOKEN) return {};
     const char* json = nullptr;
-    if (crypt_token_json_get(handle_.get(), id, &json) < 0 || !json) return -1;
-    auto keyslots = token_keyslots(json);
-    return keyslots.empty() ? -1 : keyslots.front();
+    if (crypt_token_json_get(handle_.get(), id, &json) < 0 || !json) return {};
+    return cvfs::token_keyslots(json);
 }
 
 SecureBuffer TakeoverHeader::unlock(const SecureBuffer& secret, int& keyslot) const {
@@ -159,7 +163,7 @@ void TakeoverHeader::activate(const std::string& name, const SecureBuffer& volum
 }
 
 int TakeoverHeader::enrol(const SecureBuffer& volume_key, const SecureBuffer& new_secret, KdfChoice kdf,
-                          CvfsToken token) {
+                          CvfsToken token, const std::vector<int>& retiring) {
     if (new_secret.empty()) throw Error(ErrorKind::Key, "an empty key cannot be added to " + device_);
     CryptLock lock;
     crypt_device* cd = handle_.get();
@@ -169,7 +173,9 @@ int TakeoverHeader::enrol(const SecureBuffer& volume_key, const SecureBuffer& ne
                                                                    volume_key.size(), text(new_secret),
                                                                    new_secret.size()),
                                    ErrorKind::Device, "cannot add a keyslot to " + device_);
-    handle_.check(crypt_token_json_set(cd, CRYPT_ANY_TOKEN, token.to_json(slot).c_str()), ErrorKind::Device,
+    std::vector<int> named{slot};
+    named.insert(named.end(), retiring.begin(), retiring.end());
+    handle_.check(crypt_token_json_set(cd, find_cvfs_token(cd), token.to_json(named).c_str()), ErrorKind::Device,
                   "cannot write the cvfs token for " + device_);
     // The new keyslot's area is unused on the device: writing it first changes nothing there.
     uint64_t offset = 0, length = 0;

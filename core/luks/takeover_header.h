@@ -35,7 +35,8 @@ public:
     std::string uuid() const;
     std::string subsystem() const;
     std::optional<CvfsToken> token() const;
-    int token_keyslot() const;  // the keyslot the cvfs token names, or -1
+    int token_keyslot() const;  // the keyslot the cvfs token names first, or -1
+    std::vector<int> token_keyslots() const;  // every keyslot it names, the first first
 
     // The volume key `secret` opens from any keyslot (the KDF runs); sets
     // `keyslot` to the one it opened. Throws Key when it opens none.
@@ -44,8 +45,11 @@ public:
     void activate(const std::string& name, const SecureBuffer& volume_key, uint32_t flags) const;
 
     // Adds a keyslot for `new_secret` (protected as `kdf` says) and `token`
-    // naming it, and writes both to the device (see above). Returns the keyslot.
-    int enrol(const SecureBuffer& volume_key, const SecureBuffer& new_secret, KdfChoice kdf, CvfsToken token);
+    // naming it, then the keyslots in `retiring` (old ones the caller removes
+    // next), in place of the header's cvfs token if it has one, and writes
+    // both to the device (see above). Returns the keyslot.
+    int enrol(const SecureBuffer& volume_key, const SecureBuffer& new_secret, KdfChoice kdf, CvfsToken token,
+              const std::vector<int>& retiring = {});
 
 private:
     TakeoverHeader(int fd, CryptHandle handle, std::string device);

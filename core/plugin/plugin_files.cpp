@@ -127,7 +127,8 @@ PluginLocation locate_plugin(const GlobalConfig& global, PluginKind kind, const 
     for (const auto& reg : global.registered)
         if (reg.name == name && reg.kind == kind_config_name(kind))
             return {name, kind, reg.path, where};
-    throw Error(ErrorKind::Plugin,
+    // A name no plugin answers to is the configuration's mistake (exit code 3).
+    throw Error(ErrorKind::Config,
                 where + ": no " + kind_label(kind) + " plugin '" + name + "': " + wanted +
                     " is in none of " + quoted_list(global.plugin_dirs) +
                     " and no plugins.d file registers it",

@@ -138,7 +138,7 @@ ResealResult Engine::reseal(const VolumeConfig& volume, const std::string& recov
     token.provider = volume.key_provider.name;
     token.provider_data = fresh;
     const KdfChoice kdf = parts.key.human_secret() ? KdfChoice::HumanPassphrase : KdfChoice::MachineSecret;
-    KeyslotRotation rotation = rotate_keyslot(node, header.uuid(), old_key, new_key, kdf, token);
+    KeyslotRotation rotation = rotate_keyslot(node, volume.luks, header.uuid(), old_key, new_key, kdf, token);
     old_key.reset();
     new_key.reset();
     CheckedHeader::load(node, volume.luks);  // what was written still passes the allow-list

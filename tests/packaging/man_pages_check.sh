@@ -58,7 +58,7 @@ require_words cvfs.8 option "${options[@]}"
 # Short options from the help's Global options block.
 mapfile -t short < <(grep -oE -- '^  -[a-z] ' "$out/help.txt" | tr -d ' ')
 require_words cvfs.8 option "${short[@]}"
-require_words cvfs.8 "exit code" 0 1 2 3 4 5
+require_words cvfs.8 "exit code" 0 1 2 3 4 5 6
 
 "$CVFS_SECRETD_BIN" --help >"$out/secretd-help.txt" 2>&1 || true
 mapfile -t secretd_options < <(grep -oE -- '--[a-z][a-z-]+' "$out/secretd-help.txt" | sort -u)

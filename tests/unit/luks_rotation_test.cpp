@@ -95,7 +95,7 @@ TEST_CASE("reseal with the old key puts the new key in a new keyslot and removes
     luks_test::ImageFile image;
     FormattedVolume::format(image.path(), LuksParams{}, KdfChoice::MachineSecret, secret_of(kOld),
                             luks_test::token_for("data0"));
-    KeyslotRotation r = rotate_keyslot(image.path(), uuid_of(image.path()), secret_of(kOld), secret_of(kNew),
+    KeyslotRotation r = rotate_keyslot(image.path(), LuksParams{}, uuid_of(image.path()), secret_of(kOld), secret_of(kNew),
                                        KdfChoice::MachineSecret, resealed_token());
     CHECK(r.old_keyslot == 0);
     CHECK(r.unlocked_keyslot == 0);
@@ -114,7 +114,7 @@ TEST_CASE("reseal with a recovery passphrase keeps the recovery keyslot") {
     FormattedVolume::format(image.path(), LuksParams{}, KdfChoice::MachineSecret, secret_of(kOld),
                             luks_test::token_for("data0"));
     int recovery = add_recovery_keyslot(image.path(), kOld, kRecovery);
-    KeyslotRotation r = rotate_keyslot(image.path(), uuid_of(image.path()), secret_of(kRecovery), secret_of(kNew),
+    KeyslotRotation r = rotate_keyslot(image.path(), LuksParams{}, uuid_of(image.path()), secret_of(kRecovery), secret_of(kNew),
                                        KdfChoice::MachineSecret, resealed_token());
     CHECK(r.unlocked_keyslot == recovery);
     CHECK(r.old_keyslot == 0);
@@ -125,7 +125,7 @@ TEST_CASE("reseal with a recovery passphrase keeps the recovery keyslot") {
 
     // And again: a second reseal replaces the keyslot of the first.
     const std::string newer = "0011223344556677889900aabbccddee";
-    KeyslotRotation again = rotate_keyslot(image.path(), uuid_of(image.path()), secret_of(kNew), secret_of(newer),
+    KeyslotRotation again = rotate_keyslot(image.path(), LuksParams{}, uuid_of(image.path()), secret_of(kNew), secret_of(newer),
                                            KdfChoice::MachineSecret, resealed_token());
     CHECK(again.old_keyslot == r.new_keyslot);
     CHECK(opens(image.path(), kNew) == -1);
@@ -138,7 +138,7 @@ TEST_CASE("reseal with a key that opens no keyslot changes nothing") {
     FormattedVolume::format(image.path(), LuksParams{}, KdfChoice::MachineSecret, secret_of(kOld),
                             luks_test::token_for("data0"));
     auto before = luks_test::read_metadata_json(image.path());
-    CHECK_THROWS_WITH(rotate_keyslot(image.path(), uuid_of(image.path()), secret_of("not the key"), secret_of(kNew),
+    CHECK_THROWS_WITH(rotate_keyslot(image.path(), LuksParams{}, uuid_of(image.path()), secret_of("not the key"), secret_of(kNew),
                                      KdfChoice::MachineSecret, resealed_token()),
                       Catch::Contains("opens none of its keyslots"));
     CHECK(luks_test::read_metadata_json(image.path()) == before);
@@ -150,7 +150,7 @@ TEST_CASE("reseal refuses a header other than the one checked") {
     FormattedVolume::format(image.path(), LuksParams{}, KdfChoice::MachineSecret, secret_of(kOld),
                             luks_test::token_for("data0"));
     try {
-        rotate_keyslot(image.path(), "00000000-0000-0000-0000-000000000000", secret_of(kOld), secret_of(kNew),
+        rotate_keyslot(image.path(), LuksParams{}, "00000000-0000-0000-0000-000000000000", secret_of(kOld), secret_of(kNew),
                        KdfChoice::MachineSecret, resealed_token());
         FAIL("a different header was accepted");
     } catch (const Error& e) {
@@ -164,7 +164,7 @@ TEST_CASE("reseal leaves a token that names only the new keyslot") {
     luks_test::ImageFile image;
     FormattedVolume::format(image.path(), LuksParams{}, KdfChoice::MachineSecret, secret_of(kOld),
                             luks_test::token_for("data0"));
-    KeyslotRotation r = rotate_keyslot(image.path(), uuid_of(image.path()), secret_of(kOld), secret_of(kNew),
+    KeyslotRotation r = rotate_keyslot(image.path(), LuksParams{}, uuid_of(image.path()), secret_of(kOld), secret_of(kNew),
                                        KdfChoice::MachineSecret, resealed_token());
     auto tokens = list_token_keyslots(image.path());
     REQUIRE(tokens.size() == 1);
@@ -187,7 +187,7 @@ TEST_CASE("a reseal stopped before it removed the old keyslot is finished by the
     CHECK(list_token_keyslots(image.path())[0] == std::vector<int>{half, 0});
 
     const std::string newer = "0011223344556677889900aabbccddee";
-    KeyslotRotation r = rotate_keyslot(image.path(), uuid_of(image.path()), secret_of(kNew), secret_of(newer),
+    KeyslotRotation r = rotate_keyslot(image.path(), LuksParams{}, uuid_of(image.path()), secret_of(kNew), secret_of(newer),
                                        KdfChoice::MachineSecret, resealed_token());
     CHECK(r.old_keyslot == half);
     CHECK(opens(image.path(), kOld) == -1);  // the old key no longer opens it
