@@ -77,13 +77,13 @@ check_show() {
   local json
   json=$(cvfs show --json otp0)
   printf '%s\n' "$json"
-  for text in '"node" : "/dev/nvme0n1p1"' 'partition 1 \"otp\"' 'NVMe namespace 1 nvme0n1' \
-    'QEMU NVMe Ctrl' 'serial cvfs-nvme0' '48.0 MiB' '"state" : "ready"'; do
+  for text in '"node": "/dev/nvme0n1p1"' 'partition 1 \"otp\"' 'NVMe namespace 1 nvme0n1' \
+    'QEMU NVMe Ctrl' 'serial cvfs-nvme0' '48.0 MiB' '"state": "ready"'; do
     grep -qF -- "$text" <<<"$json" || { echo "show lacks: $text" >&2; return 1; }
   done
   volume gone0 PARTLABEL=nowhere otp 'wait = 0'
   json=$(cvfs show --json gone0)
-  grep -qF '"state" : "missing device"' <<<"$json" || { echo "a missing device is not shown missing" >&2; return 1; }
+  grep -qF '"state": "missing device"' <<<"$json" || { echo "a missing device is not shown missing" >&2; return 1; }
 }
 
 lifecycle_otp() {
@@ -100,7 +100,7 @@ lifecycle_otp() {
 }
 
 # The node `cvfs show` finds for volume NAME.
-node_of() { "$cvfs_bin" -c "$confdir" show --json "$1" | sed -n 's/.*"node" : "\([^"]*\)".*/\1/p'; }
+node_of() { "$cvfs_bin" -c "$confdir" show --json "$1" | sed -n 's/.*"node" *: *"\([^"]*\)".*/\1/p'; }
 
 lifecycle_persistent() {
   step "persistent volume: init by PARTUUID=, every other name finds it, reopened by by-id"
