@@ -6,8 +6,10 @@
 # or otp:xfs:none:nvme; PROVIDER is otp, passphrase or keyfile, INTEGRITY none,
 # hmac-sha256 or aead, DEVICE file (a block file on a loop device, the
 # default) or nvme (a GPT partition made for the case on /dev/nvme0n1, which
-# run.sh --nvme attaches, named by PARTLABEL). Needs root and device-mapper
-# (run in the VM rig).
+# run.sh --nvme attaches, named by PARTLABEL). Every mount point has a blank
+# in its name, and [mount] options that mount(8) keeps in userspace (nofail,
+# x-systemd.*) beside noatime, which mountinfo must show. Needs root and
+# device-mapper (run in the VM rig).
 #
 # Usage: scenarios/lifecycle.sh BUILD_DIR CASE...
 set -Eeuo pipefail
@@ -69,9 +71,18 @@ write_volume() {
       *) echo "unknown provider $provider" >&2; return 1 ;;
     esac
     [[ $device == nvme ]] || printf '\n[device]\nsize = "%s"\n' "$size"
-    [[ $fs == swap ]] || printf '\n[mount]\npoint = "%s/mnt/%s"\n' "$root" "$name"
+    [[ $fs == swap ]] ||
+      printf '\n[mount]\npoint = "%s/mnt/%s point"\noptions = "%s"\n' "$root" "$name" \
+        "nofail,x-systemd.device-timeout=5s,noatime"
   } >"$confdir/volumes/$name.toml"
   echo "$name"
+}
+
+# The kernel got noatime (mountinfo's per-mount options; blanks are \040 there).
+check_noatime() {
+  local point=$1 options
+  options=$(POINT=${point// /\\040} awk '$5 == ENVIRON["POINT"] { print $6 }' /proc/self/mountinfo)
+  [[ ,$options, == *,noatime,* ]] || { echo "$point is mounted with '$options', not noatime" >&2; return 1; }
 }
 
 check_swap() {
@@ -97,7 +108,7 @@ run_case() {
   IFS=: read -r provider fs integrity device <<<"$1"
   device=${device:-file}
   name=$(write_volume "$provider" "$fs" "$integrity" "$device")
-  point=$root/mnt/$name
+  point="$root/mnt/$name point"
   echo "== $name"
   local start=$SECONDS
   [[ $provider == otp ]] || cvfs init --yes "$name"
@@ -107,6 +118,7 @@ run_case() {
     check_swap "$name"
   else
     findmnt -no FSTYPE "$point" | grep -qx "$fs"
+    check_noatime "$point"
     echo "data of $name" >"$point/file.txt"
   fi
   cvfs close "$name"
