@@ -1,8 +1,9 @@
 # bash completion for cvfs: commands as `cvfs --help` lists them and their
 # options as `cvfs COMMAND --help` does (so the completion follows the
 # program it completes), global
-# options, and the names of the configured volumes (from `cvfs show --json`,
-# honouring -c/--confdir on the line). Installed as
+# options, and the names of the configured volumes (the "volume" keys of
+# `cvfs show --json`, docs/json.md: broken files and errors have none),
+# honouring -c/--confdir on the line. Installed as
 # share/bash-completion/completions/cvfs.
 
 # The command names of the "Commands:" block of the help, one per line

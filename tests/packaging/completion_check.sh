@@ -49,8 +49,8 @@ expect "reseal" res
 expect "--verbose --version" --ver
 expect "--version" --vers
 expect "--confdir" --conf
-expect "--all --no-mount" open --
-expect "--force --yes" init --
+expect "--all --json --no-mount" open --
+expect "--force --json --yes" init --
 expect "--recovery-key-file" reseal --rec
 expect "check" config ""
 expect "backup restore" header ""
@@ -62,6 +62,7 @@ expect "data0 data1" -c "$conf" open d
 expect "data0 data1 scratch-1" -c "$conf" init ""
 expect "scratch-1" --confdir "$conf" close s
 expect "data1" -c "$conf" config check data1
+expect "--json" -c "$conf" config check --
 expect "" -c "$conf" plugins ""
 # A folder is completed after -c.
 got=$(complete_line -c "$out/con")
