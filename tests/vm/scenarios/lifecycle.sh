@@ -95,7 +95,7 @@ check_released() {
   local name=$1 device=$2
   if [[ $device == nvme ]]; then
     local node
-    node=$("$cvfs_bin" -c "$confdir" show --json "$name" | sed -n 's/.*"node" : "\/dev\/\([^"]*\)".*/\1/p')
+    node=$("$cvfs_bin" -c "$confdir" show --json "$name" | sed -n 's/.*"node" *: *"\/dev\/\([^"]*\)".*/\1/p')
     [[ -n $node && -z $(ls "/sys/class/block/$node/holders") ]] ||
       { echo "$name: the partition ($node) is still held" >&2; return 1; }
   else
