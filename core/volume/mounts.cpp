@@ -80,6 +80,8 @@ std::string refusal_of(const std::string& option) {
 // Checks each option of `options` on its own, as libmount reads it.
 void check_each_option(const std::string& options, const std::string& origin) {
     const std::string hint = "write the options as `mount -o` takes them, e.g. options = \"noatime,nodev\"";
+    if (options.find('\0') != std::string::npos)
+        throw Error(ErrorKind::Config, origin + ": a NUL character in the option list", hint);
     std::string buffer = options;
     char* rest = buffer.data();
     char *name = nullptr, *value = nullptr;

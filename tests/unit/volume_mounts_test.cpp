@@ -85,6 +85,7 @@ TEST_CASE("a mount option cvfs cannot honour names the volume file's [mount] opt
              {"verity.roothash=00ff", "'verity.roothash=00ff'", "dm-verity"},
              {"noatime,context=\"system_u:object_r:tmp_t", "context=\"system_u", "is not closed"},
              {"=5", "'=5'", "has no name"},
+             {std::string("noatime\0,bind", 13), "[mount] options", "NUL character"},
          }) {
         INFO(c.options);
         Error e = mount_error(c.options);
