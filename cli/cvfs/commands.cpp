@@ -240,7 +240,7 @@ CVFS_COMMAND(CommandSpec{
 
 CVFS_COMMAND(CommandSpec{
     .name = "init",
-    .usage = "VOLUME... [--force] [--yes]",
+    .usage = "VOLUME... [--force] [--yes] [--json]",
     .summary = "make persistent volumes (destroys what the device holds)",
     .description = "Asks for each volume before writing; without a terminal, --yes is needed.\n"
                    "A device that holds anything recognisable is refused without --force.\n"
@@ -262,7 +262,7 @@ CVFS_COMMAND(CommandSpec{
 
 CVFS_COMMAND(CommandSpec{
     .name = "open",
-    .usage = "VOLUME...|--all [--no-mount]",
+    .usage = "VOLUME...|--all [--no-mount] [--json]",
     .summary = "unlock (a temporary volume: make it afresh) and mount",
     .description = "Volumes are opened concurrently; each failure is reported and the others go on.\n"
                    "--all opens the volumes with auto_open = true (those opened at boot).\n"
@@ -287,7 +287,7 @@ CVFS_COMMAND(CommandSpec{
 
 CVFS_COMMAND(CommandSpec{
     .name = "close",
-    .usage = "VOLUME...|--all",
+    .usage = "VOLUME...|--all [--json]",
     .summary = "unmount and lock",
     .description = "--all closes the volumes with auto_open = true.\n"
                    "\n"
