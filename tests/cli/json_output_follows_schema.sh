@@ -40,7 +40,9 @@ assert v['mount_points'] == [], v
 assert vols['refused']['state'] == 'config error', vols['refused']
 (broken,) = doc['broken_files']
 assert broken['file'] == '$CONF/volumes/typo.toml', broken
-(error,) = broken['errors']
+for error in broken['errors']:
+    assert set(error) == {'line', 'column', 'message', 'hint'}, error
+(error,) = [e for e in broken['errors'] if 'auto_oppen' in e['message']]
 assert error['line'] == 3 and error['column'] == 1, error
 assert 'auto_oppen' in error['message'] and not error['message'].startswith('$CONF'), error
 assert 'hint' in error and (error['hint'] is None or 'auto_open' in error['hint']), error
