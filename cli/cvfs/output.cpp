@@ -115,7 +115,7 @@ json status_json(const VolumeStatus& s) {
 json broken_files_json(const std::vector<ConfigProblem>& problems) {
     // Messages start with "<file>:<line>:<col>: " (config_loader.h); the
     // place goes into its own fields, the rest is the message.
-    static const std::regex place("^(.*?):([0-9]+)(?::([0-9]+))?: ");
+    static const std::regex place("^(.*?):([0-9]{1,9})(?::([0-9]{1,9}))?: ");
     json files = json::array();
     for (const auto& problem : problems) {
         json error = {{"line", nullptr}, {"column", nullptr}, {"message", problem.message},
