@@ -38,7 +38,7 @@ bool confirm_removal(const VolumeConfig& volume, bool yes) {
 
 int adopt_command(Engine& engine, const std::string& name, const AdoptOptions& options, bool yes) {
     const ConfigSet& config = engine.config();
-    for (const auto& problem : config.problems) print_warning(problem.message);
+    print_config_problems(config);
     try {
         const VolumeConfig* volume = config.find(name);
         if (!volume)

@@ -16,7 +16,7 @@ namespace cvfs::cli {
 namespace {
 
 // The volumes a command works on, and the exit code for names that do not
-// resolve. Broken files are reported as warnings; a named volume whose file
+// resolve. Broken files are reported as errors; a named volume whose file
 // is broken is an error. With `json`, nothing is printed: the command's JSON
 // holds the broken files and `errors`.
 struct Picked {
@@ -28,7 +28,7 @@ struct Picked {
 Picked pick(const Engine& engine, const Selection& selection, bool default_all, bool json = false) {
     const ConfigSet& config = engine.config();
     if (!json)
-        for (const auto& problem : config.problems) print_warning(problem.message);
+        print_config_problems(config);
     Picked picked;
     // --all: the volumes opened at boot (auto_open = true), as the README and
     // docs/boot.md promise; no names and a default of all: every volume.
@@ -110,8 +110,9 @@ int show_command(Engine& engine, const Selection& selection, bool json) {
     std::vector<VolumeStatus> statuses;
     for (const VolumeConfig* volume : picked.volumes) statuses.push_back(engine.status(*volume));
     // Broken volume files are configuration errors even where the good
-    // volumes are shown (exit code 3).
-    if (picked.exit_code == kSuccess && !engine.config().problems.empty()) picked.exit_code = kConfig;
+    // volumes are shown (exit code 3); `show NAME` of a good volume is not.
+    if (picked.exit_code == kSuccess && selection.names.empty() && !engine.config().problems.empty())
+        picked.exit_code = kConfig;
     if (json) {
         nlohmann::json volumes = nlohmann::json::array();
         for (const auto& s : statuses) volumes.push_back(status_json(s));

@@ -142,7 +142,7 @@ std::string own_path() {
 int generate_units_command(Engine& engine, const std::string& dir) {
     const std::string cvfs_path = own_path();
     const ConfigSet& config = engine.config();
-    for (const auto& problem : config.problems) print_warning(problem.message);
+    print_config_problems(config);
     if (!fs::is_directory(dir))
         throw Error(ErrorKind::System, "cannot write units: " + dir + " is not a folder",
                     "give an existing folder (systemd gives the generator its own)");

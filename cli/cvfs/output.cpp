@@ -45,6 +45,10 @@ void print_warning(const std::string& message) {
     std::cerr << format_log_line("cvfs", LogLevel::Warning, message, to_journal()) << "\n";
 }
 
+void print_config_problems(const ConfigSet& config) {
+    for (const auto& problem : config.problems) print_error(Error(ErrorKind::Config, problem.message, problem.hint));
+}
+
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows) {
     std::vector<size_t> width(header.size());

@@ -24,6 +24,9 @@ void install_log_sink(LogLevel level);
 // the volume gets "volume 'NAME': " in front, so each journal line says which.
 void print_error(const Error& error, const std::string& volume = {});
 void print_warning(const std::string& message);
+// Every error of the broken configuration files, as errors with their hints
+// (a broken file is as much an error as a plugin refusing its table).
+void print_config_problems(const ConfigSet& config);
 
 // A text table with a header row; columns are padded to the widest cell.
 void print_table(const std::vector<std::string>& header,

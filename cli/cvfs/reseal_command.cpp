@@ -25,7 +25,7 @@ const VolumeConfig& find_volume(const Engine& engine, const std::string& name) {
 
 int reseal_command(Engine& engine, const Selection& selection, const std::string& recovery_key_file) {
     const ConfigSet& config = engine.config();
-    for (const auto& problem : config.problems) print_warning(problem.message);
+    print_config_problems(config);
     int exit_code = kSuccess;
     for (const auto& name : selection.names) {
         try {
@@ -41,7 +41,7 @@ int reseal_command(Engine& engine, const Selection& selection, const std::string
 }
 
 int add_recovery_key_command(Engine& engine, const std::string& volume, const std::string& key_file) {
-    for (const auto& problem : engine.config().problems) print_warning(problem.message);
+    print_config_problems(engine.config());
     try {
         int keyslot = engine.add_recovery_key(find_volume(engine, volume), key_file);
         std::cout << "added a recovery key to " << volume << " in keyslot " << keyslot << "\n";

@@ -29,6 +29,33 @@ SourceLocation name_location(const VolumeConfig& volume) {
     return config_detail::TableReader(root, volume.file, "").where_value("volume");
 }
 
+// Where the `dev` key's value is written.
+SourceLocation dev_location(const VolumeConfig& volume) {
+    toml::table root = config_detail::parse_toml_file(volume.file, "volume file");
+    return config_detail::TableReader(root, volume.file, "").where_value("dev");
+}
+
+// The device as the kernel sees it, for comparing two volumes' `dev`: a path
+// with its links and dots resolved (as far as it exists), a PARTUUID= or
+// PARTLABEL= as written (PARTUUIDs in lower case).
+std::string device_identity(const std::string& dev) {
+    if (dev.starts_with("PARTUUID=")) {
+        std::string id = dev;
+        std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
+        return id;
+    }
+    if (!dev.starts_with("/")) return dev;
+    // A link is followed even where it leads nowhere yet (a block file init makes).
+    fs::path path = dev;
+    std::error_code error;
+    for (int hops = 0; hops < 40 && fs::is_symlink(path, error); ++hops) {
+        fs::path target = fs::read_symlink(path, error);
+        if (error) break;
+        path = target.is_absolute() ? target : path.parent_path() / target;
+    }
+    return fs::weakly_canonical(path, error).string();
+}
+
 void add_volume(ConfigSet& set, VolumeConfig volume) {
     auto first = std::find_if(set.volumes.begin(), set.volumes.end(),
                               [&](const VolumeConfig& other) { return other.name == volume.name; });
@@ -37,6 +64,18 @@ void add_volume(ConfigSet& set, VolumeConfig volume) {
             name_location(volume),
             "volume name '" + volume.name + "' is already used by " + name_location(*first).str(),
             "a name used by one volume file only", "rename the volume in one of the two files");
+    }
+    // Two volumes on one device: opening one and initialising the other
+    // would destroy the first one's data.
+    const std::string device = device_identity(volume.dev);
+    auto same_dev = std::find_if(set.volumes.begin(), set.volumes.end(),
+                                 [&](const VolumeConfig& other) { return device_identity(other.dev) == device; });
+    if (same_dev != set.volumes.end()) {
+        config_detail::fail_at(dev_location(volume),
+                               "volume '" + volume.name + "' has the device of volume '" + same_dev->name + "' (" +
+                                   dev_location(*same_dev).str() + ")",
+                               "a device used by one volume only",
+                               "give each volume its own device; one of the two files is left out");
     }
     set.volumes.push_back(std::move(volume));
 }
@@ -53,6 +92,8 @@ void load_volumes(const std::string& confdir, ConfigSet& set) {
     for (const std::string& file : files) {
         try {
             add_volume(set, parse_volume_file(file, set.global));
+        } catch (const config_detail::FileErrors& errors) {
+            for (const Error& error : errors.all()) set.problems.push_back(ConfigProblem{file, error.what(), error.hint()});
         } catch (const Error& error) {
             set.problems.push_back(ConfigProblem{file, error.what(), error.hint()});
         }

@@ -20,7 +20,8 @@
 
 namespace cvfs {
 
-// One file that could not be used; the other files still load.
+// One thing wrong in a file that could not be used (a file may have
+// several); the other files still load.
 struct ConfigProblem {
     std::string file;
     std::string message;  // starts with "<file>:<line>:<col>: "
@@ -30,7 +31,7 @@ struct ConfigProblem {
 struct ConfigSet {
     GlobalConfig global;
     std::vector<VolumeConfig> volumes;    // the good ones, sorted by name
-    std::vector<ConfigProblem> problems;  // one per broken file, in the order read
+    std::vector<ConfigProblem> problems;  // every error of the broken files, in the order read
 
     // The volume called `name`, or nullptr.
     const VolumeConfig* find(std::string_view name) const;
@@ -38,15 +39,16 @@ struct ConfigSet {
 
 // Reads everything under `confdir`. A broken cvfs.toml is a problem and the
 // defaults apply; a broken volume or plugins.d file is a problem and is left
-// out; a second file using an existing volume name is a problem naming the
-// first. Every file and folder is used only when root alone can change it
+// out; a second file using an existing volume name, or the device of an
+// existing volume, is a problem naming the first. Every file and folder is used only when root alone can change it
 // (config/file_trust.h): a refused file or folder is a problem like a broken
 // one. Throws cvfs::Error(Config) when `confdir` is not a directory or others
 // than root can write it.
 ConfigSet load_config(const std::string& confdir);
 
 // Parses one volume file; `global` supplies defaults (timeout). Throws
-// cvfs::Error(ErrorKind::Config) on the first thing wrong.
+// cvfs::Error(ErrorKind::Config) when anything is wrong: a
+// config_detail::FileErrors (toml_reader.h) holding every error found.
 VolumeConfig parse_volume_file(const std::string& path, const GlobalConfig& global);
 
 // Reads <confdir>/cvfs.toml (defaults when absent) and plugins.d. Without

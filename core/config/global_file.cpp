@@ -64,7 +64,22 @@ void read_global_file(const std::string& path, GlobalConfig& global) {
 void report_or_throw(const Error& error, const std::string& file,
                      std::vector<ConfigProblem>* problems) {
     if (!problems) throw error;
+    if (auto* several = dynamic_cast<const config_detail::FileErrors*>(&error)) {
+        for (const Error& each : several->all()) problems->push_back(ConfigProblem{file, each.what(), each.hint()});
+        return;
+    }
     problems->push_back(ConfigProblem{file, error.what(), error.hint()});
+}
+
+// The plugin file of `kind` called `name` in one of the plugin folders, or "".
+std::string shipped_plugin(const GlobalConfig& global, const std::string& kind, const std::string& name) {
+    const std::string prefix = kind == "key-provider" ? "key-" : kind == "device-backend" ? "device-" : "fs-";
+    for (const auto& dir : global.plugin_dirs) {
+        std::error_code ignored;
+        const auto path = std::filesystem::path(dir) / (prefix + name + ".so");
+        if (std::filesystem::exists(path, ignored)) return path.string();
+    }
+    return {};
 }
 
 void read_registrations(const std::string& confdir, GlobalConfig& global,
@@ -87,6 +102,15 @@ void read_registrations(const std::string& confdir, GlobalConfig& global,
                     plugin.where,
                     "plugin '" + plugin.name + "' is already registered by " + first->second.str(),
                     "one registration per plugin name", "remove or rename one of the two files");
+            }
+            // A registration would never be used beside a plugin file of the
+            // same name in a plugin folder (those are found first).
+            if (std::string shipped = shipped_plugin(global, plugin.kind, plugin.name); !shipped.empty()) {
+                config_detail::fail_at(plugin.where,
+                                       "plugin '" + plugin.name + "' is registered here and also installed as " +
+                                           shipped,
+                                       "a name no plugin folder holds",
+                                       "give the vendor plugin its own name, or remove this file");
             }
             global.registered.push_back(std::move(plugin));
         } catch (const Error& error) {

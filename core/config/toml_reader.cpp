@@ -174,13 +174,17 @@ SourceLocation TableReader::where_value(std::string_view key) const {
 }
 
 void TableReader::reject_unknown(std::initializer_list<std::string_view> known) const {
-    for (auto&& [key, value] : table_) {
+    ErrorList errors;
+    for (const auto& entry : table_) {
+        const toml::key& key = entry.first;  // named: a lambda cannot capture a structured binding in clang 14
         if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
         std::string in_table = name_.empty() ? "" : " in [" + name_ + "]";
-        fail_at(location_in(file_, key.source()),
-                "unknown key '" + std::string(key.str()) + "'" + in_table, "one of " + join(known),
-                suggestion(key.str(), known));
+        errors.run([&] {
+            fail_at(location_in(file_, key.source()), "unknown key '" + std::string(key.str()) + "'" + in_table,
+                    "one of " + join(known), suggestion(key.str(), known));
+        });
     }
+    errors.finish();
 }
 
 std::string TableReader::describe(std::string_view key) const {

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/error.h"
 #include "config/volume_config.h"
 
 namespace cvfs::config_detail {
@@ -27,6 +28,41 @@ toml::table parse_toml_file(const std::string& path, const std::string& what = "
 
 // The place `region` starts in `file`.
 SourceLocation location_in(const std::string& file, const toml::source_region& region);
+
+// Every error of one file, for a reader that goes on after the first: its
+// what() and hint() are the first's, all() holds them all in file order.
+class FileErrors : public Error {
+public:
+    explicit FileErrors(std::vector<Error> errors)
+        : Error(errors.front().kind(), errors.front().what(), errors.front().hint()), all_(std::move(errors)) {}
+    const std::vector<Error>& all() const { return all_; }
+
+private:
+    std::vector<Error> all_;
+};
+
+// Collects the errors of independent parts of a file: run(part) runs one
+// part and keeps its cvfs::Error (each of a FileErrors); finish() throws
+// them together (FileErrors) when there were any.
+class ErrorList {
+public:
+    template <class Part>
+    void run(Part&& part) {
+        try {
+            part();
+        } catch (const FileErrors& errors) {
+            errors_.insert(errors_.end(), errors.all().begin(), errors.all().end());
+        } catch (const Error& error) {
+            errors_.push_back(error);
+        }
+    }
+    void finish() const {
+        if (!errors_.empty()) throw FileErrors(errors_);
+    }
+
+private:
+    std::vector<Error> errors_;
+};
 
 // Throws the standard configuration error at `where`.
 [[noreturn]] void fail_at(const SourceLocation& where, const std::string& what,
@@ -50,7 +86,9 @@ public:
     // Where the value of `key` starts, or where() when absent.
     SourceLocation where_value(std::string_view key) const;
 
-    // Any key outside `known` is an error listing `known` in the given order.
+    // Any key outside `known` is an error listing `known` in the given order,
+    // with the known key it is probably a misspelling of; several such keys
+    // are thrown together (FileErrors).
     void reject_unknown(std::initializer_list<std::string_view> known) const;
 
     // Typed getters: absent -> nullopt; a different type -> error that says

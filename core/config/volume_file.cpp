@@ -234,18 +234,32 @@ LuksParams read_luks(const TableReader& top, IntegrityMode integrity) {
 VolumeConfig parse_volume_file(const std::string& path, const GlobalConfig& global) {
     toml::table root = config_detail::parse_toml_file(path, "volume file");
     TableReader top(root, path, "");
-    top.reject_unknown({"volume", "dev", "auto_open", "makefs", "integrity", "timeout", "encrypt",
-                        "device", "fs", "mount", "luks"});
+    // Each part is read even when another is wrong, so that one run names
+    // every mistake of the file (a part that needs another is skipped).
+    config_detail::ErrorList errors;
+    errors.run([&] {
+        top.reject_unknown({"volume", "dev", "auto_open", "makefs", "integrity", "timeout", "encrypt", "device",
+                            "fs", "mount", "luks"});
+    });
     VolumeConfig volume;
     volume.file = path;
-    read_identity(top, volume);
-    volume.key_provider = read_key_provider(top);
-    volume.device = read_device(top, volume.dev);
-    volume.fs = read_fs(top);
-    volume.mount = read_mount(top, volume.fs);
-    volume.luks = read_luks(top, read_integrity(top));
-    volume.timeout =
-        top.node("timeout") ? config_detail::read_timeout(top, "timeout") : global.default_timeout;
+    bool identity = false, fs = false;
+    errors.run([&] {
+        read_identity(top, volume);
+        identity = true;
+    });
+    errors.run([&] { volume.key_provider = read_key_provider(top); });
+    if (identity) errors.run([&] { volume.device = read_device(top, volume.dev); });
+    errors.run([&] {
+        volume.fs = read_fs(top);
+        fs = true;
+    });
+    if (fs) errors.run([&] { volume.mount = read_mount(top, volume.fs); });
+    errors.run([&] { volume.luks = read_luks(top, read_integrity(top)); });
+    errors.run([&] {
+        volume.timeout = top.node("timeout") ? config_detail::read_timeout(top, "timeout") : global.default_timeout;
+    });
+    errors.finish();
     return volume;
 }
 

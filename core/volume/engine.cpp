@@ -79,6 +79,9 @@ Engine::Parts Engine::resolve(const VolumeConfig& volume) {
 }
 
 void Engine::check(const VolumeConfig& volume) {
+    // Mount options are read as open reads them, so a bad one shows here first.
+    if (volume.mount)
+        parse_mount_options(volume.mount->options, "volume '" + volume.name + "' (" + volume.file + "): [mount] options");
     Parts parts = resolve(volume);
     PluginCall key_call(volume, volume.key_provider, parts.deadline, nullptr, options_.cancel);
     parts.key.check_config(key_call);

@@ -4,6 +4,10 @@
 #     damaged shows no filesystem; open refuses (no mkfs), --no-mount keeps
 #     the mapping for e2fsck with a backup superblock, and once the sector is
 #     back all 20 files are intact;
+#   - damaged_header: random bytes over each header copy's binary header and
+#     JSON area in turn, then over the keyslot area: open works from the
+#     other copy with the data intact or refuses naming the volume; init
+#     without --force formats nothing; the data is intact once restored;
 #   - token_flipped: a ready volume whose token state the host rewrote to
 #     "initializing" (or whose token it removed) is not reformatted by init
 #     without --force, and its data is intact;
@@ -82,6 +86,71 @@ case_damaged_first_sector() {
   check_files "$name"
   cvfs close "$name"
   check_nothing_left "$name"
+}
+
+# ---- item: damaged header sectors -------------------------------------------
+
+# region_of IMG REGION: "OFFSET LENGTH" in bytes of one part of IMG's LUKS2
+# header: the primary binary header and JSON area, the secondary ones, the
+# area of the first keyslot.
+region_of() {
+  local img=$1 hdr_size
+  hdr_size=$(od -An -t x1 -j 8 -N 8 "$img" | tr -d ' \n')
+  hdr_size=$((16#$hdr_size))
+  case $2 in
+    primary-binary) echo "0 4096" ;;
+    primary-json) echo "4096 $((hdr_size - 4096))" ;;
+    secondary-binary) echo "$hdr_size 4096" ;;
+    secondary-json) echo "$((hdr_size + 4096)) $((hdr_size - 4096))" ;;
+    keyslot-area)
+      cryptsetup luksDump "$img" |
+        awk '/^Keyslots:/ {s = 1} s && /Area offset:/ {gsub(/[^0-9]/, ""); o = $0}
+             s && /Area length:/ {gsub(/[^0-9]/, ""); print o, $0; exit}' ;;
+  esac
+}
+
+# Each part damaged in turn (random bytes over it), then open: from one
+# intact copy it opens with the data intact or refuses clearly; a damaged
+# keyslot area is refused naming the volume, the key file is read at most
+# once, and init without --force reformats nothing. Once the bytes are back
+# the data is intact.
+case_damaged_header() {
+  local name=hdr img=$root/hdr.img region offset length status output reads
+  volume "$name" none 64M
+  cvfs init --yes "$name"
+  cvfs open "$name"
+  write_files "$name"
+  cvfs close "$name"
+  for region in primary-binary primary-json secondary-binary secondary-json keyslot-area; do
+    read -r offset length < <(region_of "$img" "$region")
+    echo "-- $region damaged: $length bytes at $offset"
+    dd if="$img" of="$root/region.saved" bs=1 skip="$offset" count="$length" status=none iflag=skip_bytes,count_bytes
+    head -c "$length" /dev/urandom | dd of="$img" bs=1M seek="$offset" conv=notrunc status=none oflag=seek_bytes
+    status=0
+    output=$(strace -f -qq -e trace=openat -o "$root/open.trace" "$cvfs_bin" -c "$confdir" open "$name" 2>&1) ||
+      status=$?
+    printf '$ cvfs open %s  (exit %d)\n%s\n' "$name" "$status" "$output"
+    reads=$(grep -c "keys/$name.key" "$root/open.trace" || true)
+    echo "the key file was opened $reads time(s)"
+    ((reads <= 1)) || fail "$region: the key provider was asked $reads times"
+    ((status < 128)) || fail "$region: open died of signal $((status - 128))"
+    if [[ $region == keyslot-area ]]; then
+      ((status != 0)) || fail "open worked with a damaged keyslot area"
+    fi
+    if ((status == 0)); then
+      check_files "$name"
+      cvfs close "$name"
+    else
+      grep -qF "'$name'" <<<"$output" || fail "$region: the refusal does not name the volume"
+      check_nothing_left "$name"
+      expect_failure "" init --yes "$name"
+    fi
+    dd if="$root/region.saved" of="$img" bs=1M seek="$offset" conv=notrunc status=none oflag=seek_bytes
+    cvfs open "$name"
+    check_files "$name"
+    cvfs close "$name"
+    check_nothing_left "$name"
+  done
 }
 
 # ---- item: an unauthenticated "initializing" authorises nothing ------------
@@ -209,6 +278,6 @@ case_integrity_init_timeout() {
 }
 
 readonly LARGE_SIZE=${CVFS_LARGE_SIZE:-1G}
-all_cases=(damaged_first_sector token_flipped init_killed_early init_stopped_before_token
+all_cases=(damaged_first_sector damaged_header token_flipped init_killed_early init_stopped_before_token
            integrity_init_timeout)
 run_cases "$@"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Faults on a real kernel, each a case of its own:
-#   - cvfs killed (SIGKILL, under gdb, at a breakpoint) at each step of init
-#     and of open, then run again: the run finishes the job, nothing
+#   - cvfs killed (SIGKILL, under gdb, at a breakpoint) at each step of init,
+#     open, close, reseal and add-recovery-key, then run again: the run finishes the job, nothing
 #     persistent is lost, and no mapping or loop device is left after close;
 #   - a tampered LUKS2 header (cipher_null written into both copies, with
 #     valid checksums) is refused before the key file is even opened;
@@ -68,7 +68,7 @@ case_init_killed() {
 case_open_killed() {
   local point symbol skip name
   # A persistent volume with data: killed before and after the mapping.
-  for point in crypt_activate_by_passphrase:0 mount:0; do
+  for point in crypt_volume_key_get:0 crypt_activate_by_volume_key:0 mount:0; do
     symbol=${point%:*} skip=${point##*:}
     name=ko-${symbol//[_:]/-}
     echo "-- open of a persistent volume killed at $symbol"
@@ -98,6 +98,121 @@ case_open_killed() {
     cvfs close "$name"
     check_nothing_left "$name"
   done
+}
+
+# ---- killed during close ----------------------------------------------------
+
+# The steps of close: unmount, deactivate the mapping, detach the loop device.
+# One volume, killed at each in turn; the next close finishes the job.
+case_close_killed() {
+  local symbol name=kc
+  volume "$name" keyfile none 32M
+  cvfs init --yes "$name"
+  cvfs open "$name"
+  write_data "$name"
+  for symbol in umount2 crypt_deactivate cvfs_loop::clear; do
+    echo "-- close killed at $symbol"
+    kill_at "$symbol" 0 close "$name"
+    cvfs show "$name"
+    cvfs close "$name"
+    check_nothing_left "$name"
+    cvfs open "$name"
+    check_data "$name"
+  done
+  cvfs close "$name"
+  check_nothing_left "$name"
+}
+
+# A process holding a file on the filesystem: close refuses with exit code
+# 6 (in use), names the mount point and leaves the volume mounted and whole;
+# once the process is gone, close works.
+case_close_in_use() {
+  local name=busy holder status=0 output
+  volume "$name" keyfile none 32M
+  cvfs init --yes "$name"
+  cvfs open "$name"
+  write_data "$name"
+  sleep 300 <"$root/mnt/$name/file.txt" &
+  holder=$!
+  output=$("$cvfs_bin" -c "$confdir" close "$name" 2>&1) || status=$?
+  printf '$ cvfs close %s  (exit %d)\n%s\n' "$name" "$status" "$output"
+  ((status == 6)) || fail "close of a filesystem in use exited $status, expected 6"
+  grep -qF "$root/mnt/$name" <<<"$output" || fail "the refusal does not name the mount point"
+  findmnt -n "$root/mnt/$name" >/dev/null || fail "the refused close unmounted $name"
+  check_data "$name"
+  kill "$holder"; wait "$holder" 2>/dev/null || true
+  cvfs close "$name"
+  check_nothing_left "$name"
+}
+
+# ---- killed during reseal and add-recovery-key ------------------------------
+
+# opens_with NAME KEYFILE: a keyslot of NAME's header takes KEYFILE's bytes.
+opens_with() {
+  cryptsetup open --test-passphrase --key-file "$2" "$root/$1.img" 2>/dev/null
+}
+
+# A reseal to a new key file (the old one given as the recovery key): its
+# steps are unlocking with the old key, adding the new keyslot and the token
+# that names it in a copy of the header, writing that header, removing the
+# old keyslot. After a kill the volume opens
+# with the old key or the new one, a second reseal finishes the job, and the
+# data is intact. One volume, resealed once per step.
+case_reseal_killed() {
+  local symbol name=kr old=$root/keys/kr.old new=$root/keys/kr.key keyslots
+  volume "$name" keyfile none 32M
+  cvfs init --yes "$name"
+  cvfs open "$name"
+  write_data "$name"
+  cvfs close "$name"
+  for symbol in crypt_volume_key_get crypt_keyslot_add_by_volume_key crypt_header_restore \
+                crypt_keyslot_destroy; do
+    echo "-- reseal killed at $symbol"
+    mv "$new" "$old"  # the provider makes a new key file at enrol
+    kill_at "$symbol" 0 reseal --recovery-key-file "$old" "$name"
+    opens_with "$name" "$old" || { [[ -e $new ]] && opens_with "$name" "$new"; } ||
+      fail "after the kill $name opens with neither the old key nor the new one"
+    cvfs show "$name"
+    cvfs reseal --recovery-key-file "$old" "$name"
+    opens_with "$name" "$new" || fail "the new key does not open $name after the second reseal"
+    # Killed after the token names the new keyslot, the token still names the
+    # old one too, so the second reseal removes it with the first's.
+    ! opens_with "$name" "$old" || fail "the old key still opens $name after the second reseal"
+    # One keyslot is left, the token's: none nobody accounts for.
+    keyslots=$(cryptsetup luksDump "$root/$name.img" | awk '/^Keyslots:/ {s = 1} /^Tokens:/ {s = 0} s && /^  [0-9]+: /')
+    echo "keyslots: $keyslots"
+    [[ $(wc -l <<<"$keyslots") -eq 1 ]] || fail "after the second reseal $name has more than one keyslot"
+    check_nothing_left "$name"
+    cvfs open "$name"
+    check_data "$name"
+    cvfs close "$name"
+  done
+  check_nothing_left "$name"
+}
+
+# add-recovery-key's steps: checking the provider's key, adding the keyslot.
+case_recovery_key_killed() {
+  local symbol name=ka recovery
+  volume "$name" keyfile none 32M
+  cvfs init --yes "$name"
+  cvfs open "$name"
+  write_data "$name"
+  cvfs close "$name"
+  for symbol in crypt_activate_by_passphrase crypt_keyslot_add_by_passphrase; do
+    echo "-- add-recovery-key killed at $symbol"
+    recovery=$root/keys/$name.${symbol//_/-}
+    head -c 24 /dev/urandom | base64 >"$recovery"; chmod 600 "$recovery"
+    kill_at "$symbol" 0 add-recovery-key "$name" --key-file "$recovery"
+    opens_with "$name" "$root/keys/$name.key" || fail "the provider's key does not open $name after the kill"
+    cvfs add-recovery-key "$name" --key-file "$recovery"
+    opens_with "$name" "$recovery" || fail "the recovery key does not open $name"
+    opens_with "$name" "$root/keys/$name.key" || fail "the provider's key does not open $name"
+    check_nothing_left "$name"
+  done
+  cvfs open "$name"
+  check_data "$name"
+  cvfs close "$name"
+  check_nothing_left "$name"
 }
 
 # ---- a tampered header ------------------------------------------------------
@@ -202,6 +317,6 @@ case_filesystem_full() {
   check_nothing_left "$name"
 }
 
-all_cases=(init_killed open_killed tampered_header wrong_device concurrent_opens device_missing
-           filesystem_full)
+all_cases=(init_killed open_killed close_killed close_in_use reseal_killed recovery_key_killed tampered_header wrong_device
+           concurrent_opens device_missing filesystem_full)
 run_cases "$@"
