@@ -50,7 +50,8 @@ int add_keyslot(const std::string& device, const std::string& expected_uuid, con
 
 KeyslotRotation rotate_keyslot(const std::string& device, const LuksParams& expected,
                                const std::string& expected_uuid, const SecureBuffer& unlock_secret,
-                               const SecureBuffer& new_secret, KdfChoice kdf, const CvfsToken& token) {
+                               const SecureBuffer& new_secret, KdfChoice kdf, const CvfsToken& token,
+                               bool keep_old) {
     if (unlock_secret.empty() || new_secret.empty())
         throw Error(ErrorKind::Key, "an empty key cannot be used to reseal " + device);
     // The new keyslot and the token that names it are made in a checked copy
@@ -74,8 +75,9 @@ KeyslotRotation rotate_keyslot(const std::string& device, const LuksParams& expe
         throw Error(ErrorKind::Key, "the key given for " + device + " opens none of its keyslots",
                     "give the passphrase of a keyslot of this volume (--recovery-key-file), or check the provider");
     }
-    rotation.new_keyslot = copy.enrol(volume_key, new_secret, kdf, token, old_keyslots);
+    rotation.new_keyslot = copy.enrol(volume_key, new_secret, kdf, token, keep_old ? std::vector<int>{} : old_keyslots);
     volume_key.reset();
+    if (keep_old) return rotation;
 
     CryptLock lock;
     CryptHandle handle = open_same_header(device, expected_uuid);

@@ -33,12 +33,14 @@ struct KeyslotRotation {
 // still have UUID `expected_uuid`, i.e. be the header the caller checked):
 // adds a keyslot for `new_secret` protected as `kdf` says, writes `token`
 // naming it, and destroys the keyslots the old cvfs token named.
-// `unlock_secret` must open some current keyslot. Throws Key when it opens
+// With `keep_old` (cvfs enroll), the old keyslots stay and the token names
+// only the new one. `unlock_secret` must open some current keyslot. Throws Key when it opens
 // none, Header when the header changed or has no cvfs token, Device when the
 // header cannot be written.
 KeyslotRotation rotate_keyslot(const std::string& device, const LuksParams& expected,
                                const std::string& expected_uuid, const SecureBuffer& unlock_secret,
-                               const SecureBuffer& new_secret, KdfChoice kdf, const CvfsToken& token);
+                               const SecureBuffer& new_secret, KdfChoice kdf, const CvfsToken& token,
+                               bool keep_old = false);
 
 // Adds a keyslot for `new_secret` (a recovery passphrase), proven by
 // `unlock_secret`, which must open a current keyslot; the cvfs token and the

@@ -86,6 +86,7 @@ struct AdoptResult {
 struct ResealResult {
     int old_keyslot = -1;
     int new_keyslot = -1;
+    bool old_kept = false;  // enroll without --remove-old-keyslot: the old keyslot stays, unnamed
 };
 
 struct EngineOptions {
@@ -119,6 +120,12 @@ public:
     // from the provider, or from `recovery_key_file` (another keyslot's
     // passphrase) when that is not empty.
     ResealResult reseal(const VolumeConfig& volume, const std::string& recovery_key_file);
+    // Moves the volume to the provider its file names now (the token may name
+    // another): unlocks with the recovery key in `recovery_key_file` (or the
+    // provider, when it is the token's), adds a keyslot for the configured
+    // provider's new key and the token naming it. The old keyslot stays, no
+    // longer named by the token, unless `remove_old_keyslot` (volume_reseal.cpp).
+    ResealResult enroll(const VolumeConfig& volume, const std::string& recovery_key_file, bool remove_old_keyslot);
     // Adds a keyslot for the passphrase in `key_file` (a recovery key that
     // `reseal` accepts later), the provider unlocking; returns the keyslot.
     int add_recovery_key(const VolumeConfig& volume, const std::string& key_file);
@@ -161,6 +168,8 @@ public:
 
 private:
     Parts resolve(const VolumeConfig& volume);
+    // reseal and enroll: a new key from the configured provider in place of the old one.
+    ResealResult replace_key(const VolumeConfig& volume, const std::string& recovery_key_file, bool keep_old);
 
     EngineOptions options_;
     ConfigSet config_;

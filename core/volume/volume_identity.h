@@ -19,7 +19,8 @@ namespace cvfs {
 std::optional<std::string> token_mismatch(const VolumeConfig& volume, const CvfsToken& token);
 
 // Throws Header naming the volume, the device, the file and both sides when
-// the token is not this volume's.
+// the token is another volume's; State, pointing to `cvfs enroll`, when it is
+// this volume's made with another provider than the file now names.
 void require_token_of(const VolumeConfig& volume, const CvfsToken& token, const std::string& device);
 
 }  // namespace cvfs

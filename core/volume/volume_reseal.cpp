@@ -91,7 +91,8 @@ SecureBuffer provider_unlock(const VolumeConfig& volume, const KeyProvider& prov
         throw Error(ErrorKind::Key,
                     "volume '" + volume.name + "' was made with key provider '" + token.provider +
                         "', the configuration now names '" + volume.key_provider.name + "'",
-                    "to move it to the new provider, give the passphrase of a keyslot with --recovery-key-file FILE");
+                    "to move it to the new provider, run `cvfs enroll " + volume.name +
+                        " --recovery-key-file FILE` with the passphrase of a recovery keyslot");
     TokenValues values = token.provider_data;
     PluginCall key_call(volume, volume.key_provider, deadline, &values, cancel);
     try {
@@ -106,10 +107,19 @@ SecureBuffer provider_unlock(const VolumeConfig& volume, const KeyProvider& prov
 }  // namespace
 
 ResealResult Engine::reseal(const VolumeConfig& volume, const std::string& recovery_key_file) {
+    return replace_key(volume, recovery_key_file, false);
+}
+
+ResealResult Engine::enroll(const VolumeConfig& volume, const std::string& recovery_key_file,
+                            bool remove_old_keyslot) {
+    return replace_key(volume, recovery_key_file, !remove_old_keyslot);
+}
+
+ResealResult Engine::replace_key(const VolumeConfig& volume, const std::string& recovery_key_file, bool keep_old) {
     Parts parts = resolve(volume);
     if (parts.key.ephemeral())
         throw Error(ErrorKind::State, "volume '" + volume.name + "' is temporary: it gets a new key at each open",
-                    "there is nothing to reseal");
+                    "there is nothing to reseal or enrol");
     VolumeLock lock(config_.global.run_dir, volume.name, parts.deadline);
     PluginCall device_call(volume, volume.device, parts.deadline, nullptr, options_.cancel);
     AttachedDevice attached(parts.device, device_call, volume.dev, false);
@@ -138,13 +148,14 @@ ResealResult Engine::reseal(const VolumeConfig& volume, const std::string& recov
     token.provider = volume.key_provider.name;
     token.provider_data = fresh;
     const KdfChoice kdf = parts.key.human_secret() ? KdfChoice::HumanPassphrase : KdfChoice::MachineSecret;
-    KeyslotRotation rotation = rotate_keyslot(node, volume.luks, header.uuid(), old_key, new_key, kdf, token);
+    KeyslotRotation rotation =
+        rotate_keyslot(node, volume.luks, header.uuid(), old_key, new_key, kdf, token, keep_old);
     old_key.reset();
     new_key.reset();
     CheckedHeader::load(node, volume.luks);  // what was written still passes the allow-list
     log(LogLevel::Info, "volume '" + volume.name + "' resealed: keyslot " + std::to_string(rotation.new_keyslot) +
                             " replaces keyslot " + std::to_string(rotation.old_keyslot));
-    return ResealResult{rotation.old_keyslot, rotation.new_keyslot};
+    return ResealResult{rotation.old_keyslot, rotation.new_keyslot, keep_old};
 }
 
 int Engine::add_recovery_key(const VolumeConfig& volume, const std::string& key_file) {
