@@ -1,8 +1,6 @@
 // `cvfs adopt VOLUME [--key-file FILE] [--remove-old-keyslot [--yes]]`: take
 // over a LUKS2 volume another tool made (Intel's create_encrypted_vfs.sh,
 // cryptpilot, cryptsetup), its data untouched (Engine::adopt).
-#include <unistd.h>
-
 #include <filesystem>
 #include <iostream>
 
@@ -10,6 +8,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "output.h"
+#include "verb_helpers.h"
 
 namespace cvfs::cli {
 
@@ -23,17 +22,11 @@ std::string list(const std::vector<int>& keyslots) {
 
 // Removing the old keyslot means the old secret no longer opens the volume: asked first.
 bool confirm_removal(const VolumeConfig& volume, bool yes) {
-    if (yes) return true;
-    if (!::isatty(STDIN_FILENO))
-        throw Error(ErrorKind::Refused,
-                    "volume '" + volume.name + "': --remove-old-keyslot makes the old secret useless for " +
-                        volume.dev + " and there is no terminal to ask",
-                    "add --yes to confirm");
-    std::cerr << "After taking over volume '" << volume.name << "', remove the keyslot its old secret opens?"
-              << " The old passphrase or key file will no longer open it. Type 'yes' to go on: " << std::flush;
-    std::string answer;
-    std::getline(std::cin, answer);
-    return answer == "yes";
+    return confirmed(volume.name,
+                     "After taking over volume '" + volume.name +
+                         "', remove the keyslot its old secret opens? The old passphrase or key file will no "
+                         "longer open it.",
+                     "--remove-old-keyslot makes the old secret useless for " + volume.dev, yes);
 }
 
 int adopt_command(Engine& engine, const std::string& name, const AdoptOptions& options, bool yes) {

@@ -3,8 +3,6 @@
 // (Engine::enroll), e.g. from a key file to the TPM or from one KMS key to
 // another. The old provider's keyslot stays unless asked otherwise, so the
 // move can be tried before the old way in is given up.
-#include <unistd.h>
-
 #include <iostream>
 
 #include "command_table.h"
@@ -16,17 +14,10 @@ namespace {
 
 // Removing the old keyslot means the old provider no longer opens the volume: asked first.
 bool confirm_old_keyslot_removal(const VolumeConfig& volume, bool yes) {
-    if (yes) return true;
-    if (!::isatty(STDIN_FILENO))
-        throw Error(ErrorKind::Refused,
-                    "volume '" + volume.name + "': --remove-old-keyslot makes the old provider's key useless for " +
-                        volume.dev + " and there is no terminal to ask",
-                    "add --yes to confirm");
-    std::cerr << "After enrolling volume '" << volume.name << "' with provider '" << volume.key_provider.name
-              << "', remove the old provider's keyslot? Type 'yes' to go on: " << std::flush;
-    std::string answer;
-    std::getline(std::cin, answer);
-    return answer == "yes";
+    return confirmed(volume.name,
+                     "After enrolling volume '" + volume.name + "' with provider '" + volume.key_provider.name +
+                         "', remove the old provider's keyslot?",
+                     "--remove-old-keyslot makes the old provider's key useless for " + volume.dev, yes);
 }
 
 int enroll_command(Engine& engine, const std::string& name, const std::string& recovery_key_file, bool remove_old,

@@ -22,13 +22,14 @@ using Catch::Matchers::Contains;
 namespace {
 
 // The message of loading key provider `name` from the fixture folder; the
-// load must fail with ErrorKind::Plugin.
-std::string key_provider_error(const std::string& name) {
+// load must fail with `kind` (Plugin: a plugin file that is wrong; Config: a
+// name no plugin answers to, the configuration's mistake).
+std::string key_provider_error(const std::string& name, ErrorKind kind = ErrorKind::Plugin) {
     PluginRegistry registry(fixture_global());
     try {
         registry.key_provider(plugin_ref(name));
     } catch (const Error& e) {
-        CHECK(e.kind() == ErrorKind::Plugin);
+        CHECK(e.kind() == kind);
         return e.what();
     }
     FAIL("key provider " << name << " loaded, but should have been refused");
@@ -100,7 +101,7 @@ TEST_CASE("a plugin registered in plugins.d is found by name and kind") {
 }
 
 TEST_CASE("a plugin that is not there is named with the places searched") {
-    std::string message = key_provider_error("no-such-plugin");
+    std::string message = key_provider_error("no-such-plugin", ErrorKind::Config);
     CHECK_THAT(message, Contains("/etc/cvfs/volumes/data0.toml:3:1: no key provider plugin 'no-such-plugin'"));
     CHECK_THAT(message, Contains("key-no-such-plugin.so is in none of " + fixture_dir));
 }

@@ -170,6 +170,6 @@ TEST_CASE("an fs maker declares its mount type and makes filesystems") {
 TEST_CASE("a plugin asked for in the wrong role is not found there") {
     PluginRegistry registry(fixture_global());
     Error e = error_of([&] { registry.device_backend(plugin_ref("fixture-fs", "device")); });
-    CHECK(e.kind() == ErrorKind::Plugin);
+    CHECK(e.kind() == ErrorKind::Config);  // the configuration names a device backend that is not there
     CHECK_THAT(e.what(), Contains("no device backend plugin 'fixture-fs'"));
 }
