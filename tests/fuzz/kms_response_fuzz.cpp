@@ -36,7 +36,7 @@ void read_client_key(std::string_view text) {
         std::vector<JsonField> fields = parse_flat_json_object(text);
         (void)find_field(fields, "KeyId");
         (void)find_field(fields, "ClientKeyPassword");
-    } catch (const JsonError&) {
+    } catch (const cvfs::JsonError&) {
         return;
     }
     try {
