@@ -4,6 +4,7 @@
 
 #include "base/json.h"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,13 +57,15 @@ class StoreReader : public nlohmann::json_sax<StoreJson> {
 public:
     StoreReader(std::span<const uint8_t> text, const std::string& where,
                 std::map<std::string, LockedBytes>& out)
-        : begin_(reinterpret_cast<const char*>(text.data())), read_(begin_), where_(where), out_(out) {}
+        : begin_(reinterpret_cast<const char*>(text.data())), end_(begin_ + text.size()), read_(begin_),
+          where_(where), out_(out) {}
 
     const char** read_position() { return &read_; }
 
     [[noreturn]] void fail(const std::string& what, const char* at = nullptr) const {
         size_t line = 1;
-        for (const char* p = begin_; p < (at ? at : read_); ++p) line += *p == '\n';
+        const char* stop = std::min(at ? at : read_, end_);  // the parser may report a place past the end
+        for (const char* p = begin_; p < stop; ++p) line += *p == '\n';
         throw std::runtime_error(where_ + ":" + std::to_string(line) + ": " + what +
                                  " (expected a JSON object of strings: {\"app-id\": \"secret\"})");
     }
@@ -111,6 +114,7 @@ private:
     }
 
     const char* begin_;
+    const char* end_;
     const char* read_;
     const std::string& where_;
     std::map<std::string, LockedBytes>& out_;

@@ -4,8 +4,8 @@
 //
 // nlohmann's parser itself does not recurse, but the values it builds are
 // walked recursively by whoever reads them, so text nested deeper than
-// `max_depth` is refused while parsing (from the parser callback, before the
-// deep value exists). Text longer than `max_bytes` is refused before parsing.
+// `max_depth` is refused (the parser callback discards it before the deep
+// value exists, and the parse then fails). Text longer than `max_bytes` is refused before parsing.
 //
 // Header-only and free of the rest of the core (it throws JsonError, a
 // std::runtime_error, not cvfs::Error), so in-tree plugins and cvfs-secretd
@@ -50,11 +50,6 @@ inline std::string short_reason(const nlohmann::json::exception& e) {
     return m;
 }
 
-namespace json_detail {
-// Thrown from the parser callback to stop at the first too-deep value.
-struct TooDeep {};
-}  // namespace json_detail
-
 // Parse `text` into a Json (nlohmann::json or another basic_json), within
 // `limits`. Duplicate object keys keep the last value, as nlohmann does.
 template <class Json = nlohmann::json>
@@ -66,21 +61,27 @@ Json parse_json(std::string_view text, std::string_view what, const JsonLimits& 
     const size_t max_depth = limits.max_depth;
     // `depth` counts the enclosing containers; a container's own start event
     // comes with the depth outside it, so the new container is at depth + 1.
-    auto bound = [max_depth](int depth, typename Json::parse_event_t event, Json&) {
-        if ((event == Json::parse_event_t::object_start ||
-             event == Json::parse_event_t::array_start) &&
-            static_cast<size_t>(depth) + 1 > max_depth)
-            throw json_detail::TooDeep{};
+    // A too-deep container is discarded and noted, never thrown from here:
+    // nlohmann calls the callback where an exception ends the process.
+    bool too_deep = false;
+    auto bound = [max_depth, &too_deep](int depth, typename Json::parse_event_t event, Json&) {
+        if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
+            static_cast<size_t>(depth) + 1 > max_depth) {
+            too_deep = true;
+            return false;
+        }
         return true;
     };
+    Json value;
     try {
-        return Json::parse(text.begin(), text.end(), bound);
-    } catch (const json_detail::TooDeep&) {
-        throw JsonError(std::string(what) + " nests objects or arrays more than " +
-                        std::to_string(max_depth) + " levels deep");
-    } catch (const nlohmann::json::parse_error& e) {
+        value = Json::parse(text.begin(), text.end(), bound);
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number too big
         throw JsonError(std::string(what) + " is not valid JSON: " + short_reason(e));
     }
+    if (too_deep)
+        throw JsonError(std::string(what) + " nests objects or arrays more than " + std::to_string(max_depth) +
+                        " levels deep");
+    return value;
 }
 
 }  // namespace cvfs
