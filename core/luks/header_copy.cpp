@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -120,12 +121,18 @@ void copy_header(int from, int to, const HeaderExtent& extent, const std::string
     }
 }
 
-bool magic_at(int fd, off_t offset) {
+// A read error is thrown, never taken for "no header": a device that cannot
+// be read must not look empty to init.
+bool magic_at(int fd, off_t offset, const std::string& device) {
     static constexpr std::array<char, 6> primary{'L', 'U', 'K', 'S', '\xba', '\xbe'};
     static constexpr std::array<char, 6> secondary{'S', 'K', 'U', 'L', '\xba', '\xbe'};
     std::array<char, 6> magic{};
-    if (::pread(fd, magic.data(), magic.size(), offset) != static_cast<ssize_t>(magic.size()))
-        return false;
+    const ssize_t got = ::pread(fd, magic.data(), magic.size(), offset);
+    if (got < 0)
+        throw Error(ErrorKind::Device, "cannot read " + device + ": " + errno_text(errno),
+                    errno == EIO ? "the device reports I/O errors: check it (dmesg, smartctl)"
+                                 : "check that the device exists and is readable");
+    if (got != static_cast<ssize_t>(magic.size())) return false;  // the device ends before it
     return offset == 0 ? magic == primary : magic == secondary;
 }
 
@@ -150,10 +157,10 @@ std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 bool has_luks_magic(const std::string& device) {
     Fd fd = open_read(device);
-    if (magic_at(fd.get(), 0)) return true;
+    if (magic_at(fd.get(), 0, device)) return true;
     // The LUKS2 metadata sizes allowed by the specification, 16 KiB to 4 MiB.
     for (off_t offset = 16 * 1024; offset <= 4 * 1024 * 1024; offset *= 2)
-        if (magic_at(fd.get(), offset)) return true;
+        if (magic_at(fd.get(), offset, device)) return true;
     return false;
 }
 

@@ -18,7 +18,8 @@ int copy_header_to_memfd(const std::string& device);
 // "/proc/self/fd/<fd>": a path libcryptsetup can open.
 std::string fd_path(int fd);
 
-// LUKS magic at byte 0, or a LUKS2 secondary header at one of its possible offsets.
+// LUKS magic at byte 0, or a LUKS2 secondary header at one of its possible
+// offsets. Throws cvfs::Error (Device) when the device cannot be opened or read.
 bool has_luks_magic(const std::string& device);
 
 }  // namespace cvfs

@@ -52,14 +52,28 @@ KeyslotRotation rotate_keyslot(const std::string& device, const LuksParams& expe
                                const std::string& expected_uuid, const SecureBuffer& unlock_secret,
                                const SecureBuffer& new_secret, KdfChoice kdf, const CvfsToken& token,
                                bool keep_old) {
-    if (unlock_secret.empty() || new_secret.empty())
+    if (unlock_secret.empty())
         throw Error(ErrorKind::Key, "an empty key cannot be used to reseal " + device);
-    // The new keyslot and the token that names it are made in a checked copy
-    // of the header and reach the device in one header write.
     TakeoverHeader copy = TakeoverHeader::load(device, expected);
     if (copy.uuid() != expected_uuid)
         throw Error(ErrorKind::Header, "the LUKS2 header of " + device + " changed while cvfs worked on it",
                     "check who else writes to " + device + ", then run the command again");
+    int unlocked = -1;
+    SecureBuffer volume_key;
+    try {
+        volume_key = copy.unlock(unlock_secret, unlocked);
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Key) throw;
+        throw Error(ErrorKind::Key, "the key given for " + device + " opens none of its keyslots",
+                    "give the passphrase of a keyslot of this volume (--recovery-key-file), or check the provider");
+    }
+    return rotate_keyslot(copy, volume_key, unlocked, new_secret, kdf, token, keep_old);
+}
+
+KeyslotRotation rotate_keyslot(TakeoverHeader& copy, const SecureBuffer& volume_key, int unlocked_keyslot,
+                               const SecureBuffer& new_secret, KdfChoice kdf, const CvfsToken& token, bool keep_old) {
+    const std::string& device = copy.device();
+    if (new_secret.empty()) throw Error(ErrorKind::Key, "an empty key cannot be used to reseal " + device);
     if (!copy.token()) throw Error(ErrorKind::Header, device + " has no cvfs token");
     // Every keyslot the token names is the provider's: the current one first,
     // then any an interrupted reseal left to remove. All of them go.
@@ -67,20 +81,14 @@ KeyslotRotation rotate_keyslot(const std::string& device, const LuksParams& expe
     if (old_keyslots.empty()) old_keyslots = {0};
     KeyslotRotation rotation;
     rotation.old_keyslot = old_keyslots.front();
-    SecureBuffer volume_key;
-    try {
-        volume_key = copy.unlock(unlock_secret, rotation.unlocked_keyslot);
-    } catch (const Error& e) {
-        if (e.kind() != ErrorKind::Key) throw;
-        throw Error(ErrorKind::Key, "the key given for " + device + " opens none of its keyslots",
-                    "give the passphrase of a keyslot of this volume (--recovery-key-file), or check the provider");
-    }
+    rotation.unlocked_keyslot = unlocked_keyslot;
+    // The new keyslot and the token that names it are made in the checked
+    // copy and reach the device in one header write.
     rotation.new_keyslot = copy.enrol(volume_key, new_secret, kdf, token, keep_old ? std::vector<int>{} : old_keyslots);
-    volume_key.reset();
     if (keep_old) return rotation;
 
     CryptLock lock;
-    CryptHandle handle = open_same_header(device, expected_uuid);
+    CryptHandle handle = open_same_header(device, copy.uuid());
     crypt_device* cd = handle.get();
     for (int old : old_keyslots) {
         if (old == rotation.new_keyslot || crypt_keyslot_status(cd, old) == CRYPT_SLOT_INACTIVE) continue;

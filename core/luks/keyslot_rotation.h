@@ -20,6 +20,7 @@
 #include "base/secure_buffer.h"
 #include "luks/cvfs_token.h"
 #include "luks/luks_volume.h"
+#include "luks/takeover_header.h"
 
 namespace cvfs {
 
@@ -39,6 +40,14 @@ struct KeyslotRotation {
 // header cannot be written.
 KeyslotRotation rotate_keyslot(const std::string& device, const LuksParams& expected,
                                const std::string& expected_uuid, const SecureBuffer& unlock_secret,
+                               const SecureBuffer& new_secret, KdfChoice kdf, const CvfsToken& token,
+                               bool keep_old = false);
+
+// The same on a checked header copy the caller already unlocked (its volume
+// key, from `unlocked_keyslot`), so the KDF runs once: the caller proves the
+// old key before the provider makes a new one. Writes through to the
+// copy's device.
+KeyslotRotation rotate_keyslot(TakeoverHeader& copy, const SecureBuffer& volume_key, int unlocked_keyslot,
                                const SecureBuffer& new_secret, KdfChoice kdf, const CvfsToken& token,
                                bool keep_old = false);
 

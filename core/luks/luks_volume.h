@@ -102,7 +102,8 @@ void write_token(const std::string& device, const CvfsToken& token);
 
 // Does `device` start with a LUKS header, or hold a LUKS2 secondary header
 // where one can be? Nothing is validated: a damaged header still counts, so
-// it is never mistaken for an empty device.
+// it is never mistaken for an empty device, nor is one that cannot be read
+// (that throws Device).
 bool has_luks_header(const std::string& device);
 
 }  // namespace cvfs

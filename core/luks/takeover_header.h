@@ -32,6 +32,7 @@ public:
     TakeoverHeader& operator=(TakeoverHeader&&) = delete;
     ~TakeoverHeader();
 
+    const std::string& device() const { return device_; }
     std::string uuid() const;
     std::string subsystem() const;
     std::optional<CvfsToken> token() const;

@@ -11,7 +11,6 @@
 #include "volume/mounts.h"
 #include "volume/volume_identity.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -97,11 +96,36 @@ std::vector<PluginRegistry::Listing> Engine::plugins() { return registry_->disco
 
 namespace {
 
+bool says_access_denied(const std::string& text) {
+    for (int err : {EACCES, EPERM})
+        if (text.find(std::strerror(err)) != std::string::npos) return true;
+    return text.find("permission denied") != std::string::npos;  // the plugin status
+}
+
+// A failure to see the device or the mapping: when cvfs is not root and the
+// system refused access, running as root is what to do.
+void set_unreadable(VolumeStatus& status, const Error& e) {
+    status.state = VolumeState::Unreadable;
+    if (says_access_denied(e.what()) && ::geteuid() != 0) {
+        status.detail = "cvfs must run as root: " + std::string(e.what());
+        status.hint = "run it with sudo, or as root";
+        return;
+    }
+    status.detail = e.what();
+    status.hint = e.hint();
+}
+
 // Decides the state of a volume that has no mapping, from its header.
 void read_header_state(const VolumeConfig& volume, const std::string& header_path,
                        VolumeStatus& status) {
-    if (header_path.empty() || !has_luks_header(header_path)) {
-        status.state = VolumeState::NeedsInit;
+    // A device that cannot be read is neither empty nor damaged.
+    try {
+        if (header_path.empty() || !has_luks_header(header_path)) {
+            status.state = VolumeState::NeedsInit;
+            return;
+        }
+    } catch (const Error& e) {
+        set_unreadable(status, e);
         return;
     }
     // init writes the label and subsystem together with the first keyslot
@@ -137,9 +161,7 @@ void read_header_state(const VolumeConfig& volume, const std::string& header_pat
     } catch (const Error& e) {
         // The header could not be read at all: nothing says it is damaged.
         if (e.kind() == ErrorKind::Device || e.kind() == ErrorKind::System) {
-            status.state = VolumeState::Unreadable;
-            status.detail = e.what();
-            status.hint = e.hint();
+            set_unreadable(status, e);
             return;
         }
         if (marked && marker->keyslots == 0) {
@@ -162,43 +184,6 @@ void read_header_state(const VolumeConfig& volume, const std::string& header_pat
         status.detail = e.what();
         if (!e.hint().empty()) status.detail += " (" + e.hint() + ")";
     }
-}
-
-// A failure to see the device or the mapping: when cvfs is not root and the
-// system refused access, running as root is what to do.
-void set_unreadable(VolumeStatus& status, const std::string& what, const std::string& hint, bool access_denied) {
-    status.state = VolumeState::Unreadable;
-    if (access_denied && ::geteuid() != 0) {
-        status.detail = "cvfs must run as root: " + what;
-        status.hint = "run it with sudo, or as root";
-        return;
-    }
-    status.detail = what;
-    status.hint = hint;
-}
-
-bool says_access_denied(const std::string& text) {
-    for (int err : {EACCES, EPERM})
-        if (text.find(std::strerror(err)) != std::string::npos) return true;
-    return text.find("permission denied") != std::string::npos;  // the plugin status
-}
-
-// Reads the first block of `path`, the least any header reading needs, so an
-// unreadable device is told apart from a damaged header by its errno.
-bool readable(const std::string& path, VolumeStatus& status) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    int err = fd < 0 ? errno : 0;
-    if (fd >= 0) {
-        char block[512];
-        if (::pread(fd, block, sizeof block, 0) < 0) err = errno;
-        ::close(fd);
-    }
-    if (err == 0) return true;
-    set_unreadable(status, "cannot read " + path + ": " + errno_text(err),
-                   err == EIO ? "the device reports I/O errors: check it (dmesg, smartctl)"
-                              : "check that the device exists and is readable",
-                   err == EACCES || err == EPERM);
-    return false;
 }
 
 }  // namespace
@@ -250,7 +235,7 @@ VolumeStatus Engine::status(const VolumeConfig& volume) {
             status.detail = e.what();
             status.hint = e.hint();
         } else {
-            set_unreadable(status, e.what(), e.hint(), says_access_denied(e.what()));
+            set_unreadable(status, e);
         }
         return status;
     }
@@ -264,7 +249,7 @@ VolumeStatus Engine::status(const VolumeConfig& volume) {
             status.detail = e.what();
             status.hint = e.hint();
         } else {
-            set_unreadable(status, e.what(), e.hint(), says_access_denied(e.what()));
+            set_unreadable(status, e);
         }
         return status;
     }
@@ -276,16 +261,15 @@ VolumeStatus Engine::status(const VolumeConfig& volume) {
             status.state = status.mount_points.empty() ? VolumeState::Open : VolumeState::Mounted;
             // A mapping that a killed init left behind is not an open volume.
             VolumeStatus header = status;
-            if (!status.temporary && !header_path.empty() && readable(header_path, header))
-                read_header_state(volume, header_path, header);
+            if (!status.temporary) read_header_state(volume, header_path, header);
             if (header.state == VolumeState::Interrupted) status.state = VolumeState::Interrupted;
         } else if (status.temporary) {
             status.state = VolumeState::Ready;  // open makes it afresh
-        } else if (header_path.empty() || readable(header_path, status)) {
+        } else {
             read_header_state(volume, header_path, status);
         }
     } catch (const Error& e) {
-        set_unreadable(status, e.what(), e.hint(), says_access_denied(e.what()));
+        set_unreadable(status, e);
     }
     return status;
 }

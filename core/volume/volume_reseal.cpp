@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "luks/keyslot_rotation.h"
 #include "luks/luks_volume.h"
+#include "luks/takeover_header.h"
 #include "volume/engine.h"
 #include "volume/engine_parts.h"
 #include "volume/volume_lock.h"
@@ -67,8 +68,7 @@ SecureBuffer read_recovery_key(const std::string& path) {
 }
 
 // The header's cvfs token, which must say the volume is ready.
-CvfsToken ready_token(const VolumeConfig& volume, const CheckedHeader& header) {
-    auto token = header.token();
+CvfsToken ready_token(const VolumeConfig& volume, const std::optional<CvfsToken>& token) {
     if (!token)
         throw Error(ErrorKind::Header, "volume '" + volume.name + "': " + volume.dev + " holds a LUKS2 volume not made by cvfs",
                     "check `dev` in " + volume.file);
@@ -126,21 +126,31 @@ ResealResult Engine::replace_key(const VolumeConfig& volume, const std::string& 
     if (find_mapping(volume.name)) attached.keep();  // the open volume keeps using it
     const std::string& node = attached.node();
 
-    CheckedHeader header = CheckedHeader::load(node, volume.luks);
-    CvfsToken token = ready_token(volume, header);
+    // One checked copy of the header: its token, the old key's proof (the
+    // one KDF run, before the provider makes anything new) and the rotation.
+    TakeoverHeader header = TakeoverHeader::load(node, volume.luks);
+    CvfsToken token = ready_token(volume, header.token());
 
-    SecureBuffer old_key;
-    if (!recovery_key_file.empty()) {
-        old_key = read_recovery_key(recovery_key_file);
-    } else {
-        old_key = provider_unlock(volume, parts.key, parts.deadline, token, options_.cancel);
-        if (!header.verify_key(old_key))  // before the provider enrols anything new
-            throw Error(ErrorKind::Key,
-                        "volume '" + volume.name + "': the key from provider '" + token.provider +
-                            "' does not open keyslot " + std::to_string(header.keyslot()) + " of " + volume.dev,
-                        "give the passphrase of another keyslot (a recovery key, mode 0600) with "
-                        "--recovery-key-file FILE");
+    const bool recovery = !recovery_key_file.empty();
+    SecureBuffer old_key = recovery ? read_recovery_key(recovery_key_file)
+                                    : provider_unlock(volume, parts.key, parts.deadline, token, options_.cancel);
+    SecureBuffer volume_key;
+    int unlocked = -1;
+    try {
+        volume_key = header.unlock(old_key, unlocked);
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Key) throw;
+        if (recovery)
+            throw Error(ErrorKind::Key, "volume '" + volume.name + "': the key given for " + volume.dev +
+                                            " opens none of its keyslots",
+                        "give the passphrase of a keyslot of this volume (--recovery-key-file)");
+        throw Error(ErrorKind::Key,
+                    "volume '" + volume.name + "': the key from provider '" + token.provider +
+                        "' does not open keyslot " + std::to_string(header.token_keyslot()) + " of " + volume.dev,
+                    "give the passphrase of another keyslot (a recovery key, mode 0600) with "
+                    "--recovery-key-file FILE");
     }
+    old_key.reset();
 
     TokenValues fresh;
     PluginCall enrol_call(volume, volume.key_provider, parts.deadline, &fresh, options_.cancel);
@@ -148,9 +158,8 @@ ResealResult Engine::replace_key(const VolumeConfig& volume, const std::string& 
     token.provider = volume.key_provider.name;
     token.provider_data = fresh;
     const KdfChoice kdf = parts.key.human_secret() ? KdfChoice::HumanPassphrase : KdfChoice::MachineSecret;
-    KeyslotRotation rotation =
-        rotate_keyslot(node, volume.luks, header.uuid(), old_key, new_key, kdf, token, keep_old);
-    old_key.reset();
+    KeyslotRotation rotation = rotate_keyslot(header, volume_key, unlocked, new_key, kdf, token, keep_old);
+    volume_key.reset();
     new_key.reset();
     CheckedHeader::load(node, volume.luks);  // what was written still passes the allow-list
     log(LogLevel::Info, "volume '" + volume.name + "' resealed: keyslot " + std::to_string(rotation.new_keyslot) +
@@ -170,7 +179,7 @@ int Engine::add_recovery_key(const VolumeConfig& volume, const std::string& key_
     if (find_mapping(volume.name)) attached.keep();
     const std::string& node = attached.node();
     CheckedHeader header = CheckedHeader::load(node, volume.luks);
-    SecureBuffer key = provider_unlock(volume, parts.key, parts.deadline, ready_token(volume, header), options_.cancel);
+    SecureBuffer key = provider_unlock(volume, parts.key, parts.deadline, ready_token(volume, header.token()), options_.cancel);
     int keyslot = add_keyslot(node, header.uuid(), key, recovery, KdfChoice::HumanPassphrase);
     CheckedHeader::load(node, volume.luks);
     log(LogLevel::Info, "volume '" + volume.name + "': recovery key added in keyslot " + std::to_string(keyslot));
