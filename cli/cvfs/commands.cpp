@@ -10,6 +10,8 @@
 #include "command_table.h"
 #include "exit_codes.h"
 #include "output.h"
+#include "verb_helpers.h"
+#include "base/log.h"
 
 namespace cvfs::cli {
 
@@ -263,23 +265,46 @@ CVFS_COMMAND(CommandSpec{
 
 CVFS_COMMAND(CommandSpec{
     .name = "open",
-    .usage = "VOLUME...|--all [--no-mount] [--json]",
+    .usage = "VOLUME...|--all [--no-mount] [--accept-rollback [--yes]] [--json]",
     .summary = "unlock (a temporary volume: make it afresh) and mount",
     .description = "Volumes are opened concurrently; each failure is reported and the others go on.\n"
                    "--all opens the volumes with auto_open = true (those opened at boot).\n"
+                   "--accept-rollback (named volumes only; asked, --yes without a terminal) opens a\n"
+                   "volume older than its rollback counter, or whose header names another counter than\n"
+                   "its file, and brings the header to the counter (docs/rollback.md).\n"
                    "\n"
                    "Examples:\n"
                    "  cvfs open data0 data1\n"
                    "  cvfs open --all\n"
-                   "  cvfs open --no-mount data1\n",
+                   "  cvfs open --no-mount data1\n"
+                   "  cvfs open --accept-rollback data1\n",
     .flags = [](po::options_description& f) {
         f.add_options()("all", "every auto_open volume (not with names)")("no-mount", "map the volume, mount nothing")(
+            "accept-rollback", "open a volume older than its rollback counter and resynchronise (asked)")(
+            "yes", "do not ask about --accept-rollback (needed without a terminal)")(
             "json", "JSON output: each volume's outcome and error (docs/json.md)");
     },
     .run = [](CommandContext& c) {
         const Selection selection = c.selection();
         if (selection.names.empty() == !selection.all) return usage_error("open");
+        if (c.has("accept-rollback") && selection.all) return usage_error("open");
         c.options.no_mount = c.has("no-mount");
+        if (c.has("accept-rollback")) {
+            for (const std::string& name : selection.names) {
+                int refused = run_verb([&] {
+                    if (!confirmed(name,
+                                   "Open volume '" + name + "' even if it is older than its rollback counter (an "
+                                   "old copy of the disk), and make that copy the current one?",
+                                   "--accept-rollback accepts an old copy of the disk", c.has("yes")))
+                        throw Error(ErrorKind::Refused, "volume '" + name + "': --accept-rollback not confirmed");
+                    return 0;
+                });
+                if (refused != 0) return refused;
+            }
+            log(LogLevel::Warning, "--accept-rollback confirmed for " + std::to_string(selection.names.size()) +
+                                       " volume(s)");
+            c.options.accept_rollback = true;
+        }
         Engine engine(c.options);
         return open_command(engine, selection, c.has("json"), c.options.no_mount);
     },

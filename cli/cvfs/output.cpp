@@ -81,6 +81,7 @@ const char* error_kind_name(ErrorKind kind) {
         case ErrorKind::Busy: return "busy";
         case ErrorKind::Locked: return "locked";
         case ErrorKind::Refused: return "refused";
+        case ErrorKind::RolledBack: return "rolled back";
         case ErrorKind::System: return "system";
     }
     return "system";

@@ -21,6 +21,7 @@ enum class ErrorKind {
     Busy,        // the device, mapping or mounted filesystem is in use
     Locked,      // another cvfs process works on the volume
     Refused,     // the operator declined, or --force/--yes is needed
+    RolledBack,  // the volume is older than its rollback counter says (docs/rollback.md)
     System,      // an unexpected OS or library failure
 };
 

@@ -130,10 +130,10 @@ PluginRegistration parse_plugin_registration(const std::string& path) {
     if (!name) top.fail_missing("name", "the plugin's name, e.g. name = \"acme-hsm\"");
     if (!config_detail::is_plugin_name(*name))
         top.fail_invalid("name", "lowercase letters, digits, '_' or '-'");
-    constexpr std::string_view kinds = "one of key-provider, device-backend, fs-maker";
+    constexpr std::string_view kinds = "one of key-provider, device-backend, fs-maker, rollback-counter";
     auto kind = top.string("kind", kinds);
     if (!kind) top.fail_missing("kind", kinds);
-    if (*kind != "key-provider" && *kind != "device-backend" && *kind != "fs-maker")
+    if (*kind != "key-provider" && *kind != "device-backend" && *kind != "fs-maker" && *kind != "rollback-counter")
         top.fail_invalid("kind", kinds);
     constexpr std::string_view so_path = "an absolute path to the plugin's .so file";
     auto so = top.string("path", so_path);

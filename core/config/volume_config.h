@@ -71,13 +71,17 @@ struct VolumeConfig {
     std::optional<PluginRef> fs;      // `makefs` with the [fs] table
     std::optional<MountParams> mount; // [mount]
     LuksParams luks;                  // `integrity` and [luks]
+    // [rollback] counter = "<plugin>": the counter the volume's generation is
+    // compared with (docs/rollback.md); nothing for counter = "none", the default.
+    // The table's other keys are the counter plugin's.
+    std::optional<PluginRef> rollback_counter;
     std::chrono::seconds timeout{60}; // `timeout`: key fetch and open
 };
 
 // A plugin registered by a file in <confdir>/plugins.d/.
 struct PluginRegistration {
     std::string name;
-    std::string kind;  // "key-provider", "device-backend", "fs-maker"
+    std::string kind;  // "key-provider", "device-backend", "fs-maker", "rollback-counter"
     std::string path;  // absolute path of the .so
     SourceLocation where;
 };

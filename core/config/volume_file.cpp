@@ -1,6 +1,6 @@
 // One volume file -> VolumeConfig. The seed's keys (volume, dev, auto_open,
 // makefs, integrity, [encrypt.<provider>]) keep their meaning; cvfs adds
-// timeout, [device], [fs], [mount] and [luks]. Provider, backend and fs tables
+// timeout, [device], [fs], [mount], [luks] and [rollback]. Provider, backend and fs tables
 // are passed to their plugins unchecked: the plugin knows its own keys.
 #include <algorithm>
 #include <array>
@@ -229,6 +229,33 @@ LuksParams read_luks(const TableReader& top, IntegrityMode integrity) {
     return params;
 }
 
+// [rollback] counter = "tpm" | "secretd" | "none" (or another counter
+// plugin's name); the rest of the table is the counter plugin's.
+std::optional<PluginRef> read_rollback(const TableReader& top) {
+    constexpr std::string_view expected = "\"tpm\", \"secretd\" or \"none\" (a rollback counter plugin's name)";
+    const toml::table* table = top.subtable("rollback", "a table [rollback]");
+    if (!table) return std::nullopt;
+    TableReader reader(*table, top.file(), "rollback");
+    auto counter = reader.string("counter", expected);
+    if (!counter)
+        reader.fail_missing("counter", "counter = \"tpm\", \"secretd\" or \"none\" (see docs/rollback.md)");
+    if (!config_detail::is_plugin_name(*counter)) reader.fail_invalid("counter", expected);
+    auto items = config_detail::flatten_plugin_table(reader, {"counter"});
+    if (*counter == "none") {
+        if (!items.empty())
+            config_detail::fail_at(items.front().where, "'" + items.front().key + "' in [rollback] with counter = \"none\"",
+                                   "no other key in [rollback] when there is no counter",
+                                   "remove it, or name a counter");
+        return std::nullopt;
+    }
+    PluginRef ref;
+    ref.name = *counter;
+    ref.table = "rollback";
+    ref.where = reader.where_value("counter");
+    ref.items = std::move(items);
+    return ref;
+}
+
 }  // namespace
 
 VolumeConfig parse_volume_file(const std::string& path, const GlobalConfig& global) {
@@ -239,7 +266,7 @@ VolumeConfig parse_volume_file(const std::string& path, const GlobalConfig& glob
     config_detail::ErrorList errors;
     errors.run([&] {
         top.reject_unknown({"volume", "dev", "auto_open", "makefs", "integrity", "timeout", "encrypt", "device",
-                            "fs", "mount", "luks"});
+                            "fs", "mount", "luks", "rollback"});
     });
     VolumeConfig volume;
     volume.file = path;
@@ -256,6 +283,7 @@ VolumeConfig parse_volume_file(const std::string& path, const GlobalConfig& glob
     });
     if (fs) errors.run([&] { volume.mount = read_mount(top, volume.fs); });
     errors.run([&] { volume.luks = read_luks(top, read_integrity(top)); });
+    errors.run([&] { volume.rollback_counter = read_rollback(top); });
     errors.run([&] {
         volume.timeout = top.node("timeout") ? config_detail::read_timeout(top, "timeout") : global.default_timeout;
     });

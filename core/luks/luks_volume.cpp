@@ -10,6 +10,7 @@
 #include <libcryptsetup.h>
 
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -83,13 +84,32 @@ CryptHandle open_same_header(const std::string& device, const std::string& expec
     return handle;
 }
 
+namespace {
+
+// A new volume key of `bytes` bytes from getrandom(2), in locked memory.
+SecureBuffer random_volume_key(size_t bytes) {
+    SecureBuffer key(bytes);
+    key.resize(bytes);
+    size_t done = 0;
+    while (done < bytes) {
+        ssize_t got = ::getrandom(key.data() + done, bytes - done, 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) throw Error(ErrorKind::System, "getrandom failed: " + std::string(std::strerror(errno)));
+        done += static_cast<size_t>(got);
+    }
+    return key;
+}
+
+}  // namespace
+
 FormattedVolume::FormattedVolume(int header_fd, CryptHandle handle, std::string device)
     : header_fd_(header_fd), handle_(std::move(handle)), device_(std::move(device)) {}
 
 FormattedVolume::FormattedVolume(FormattedVolume&& other) noexcept
     : header_fd_(std::exchange(other.header_fd_, -1)),
       handle_(std::move(other.handle_)),
-      device_(std::move(other.device_)) {}
+      device_(std::move(other.device_)),
+      volume_key_(std::move(other.volume_key_)) {}
 
 FormattedVolume::~FormattedVolume() {
     // The handle goes first: it has the memfd open as its header.
@@ -139,7 +159,9 @@ FormattedVolume FormattedVolume::format(const std::string& device, const LuksPar
     crypt_device* cd = handle.get();
     handle.check(crypt_set_data_offset(cd, kHeaderAreaBytes / 512), ErrorKind::System,
                  "cannot place the data of " + device);
-    handle.check(crypt_format(cd, CRYPT_LUKS2, cipher.c_str(), mode.c_str(), nullptr, nullptr, spec.key_bits / 8,
+    formatted.volume_key_ = random_volume_key(spec.key_bits / 8);
+    handle.check(crypt_format(cd, CRYPT_LUKS2, cipher.c_str(), mode.c_str(), nullptr,
+                              reinterpret_cast<const char*>(formatted.volume_key_.data()), spec.key_bits / 8,
                               &luks2),
                  ErrorKind::Device, "cannot write a LUKS2 header (" + spec.cipher + ") to " + device);
     handle.check(crypt_set_pbkdf_type(cd, &pbkdf), ErrorKind::System, "cannot set the KDF for " + device);

@@ -45,6 +45,10 @@ public:
     // `flags` are CRYPT_ACTIVATE_* flags.
     void activate(const std::string& name, uint32_t flags);
     std::string uuid() const;
+    // The volume key the header was made for (made by format from the
+    // kernel's random source, in locked memory): what the rollback record's
+    // MAC key is derived from at init, without a second KDF run.
+    const SecureBuffer& volume_key() const { return volume_key_; }
 
     FormattedVolume(FormattedVolume&& other) noexcept;
     FormattedVolume& operator=(FormattedVolume&&) = delete;
@@ -55,6 +59,7 @@ private:
     int header_fd_ = -1;  // the memfd the header was made in; the handle reads it
     CryptHandle handle_;
     std::string device_;
+    SecureBuffer volume_key_;
 };
 
 // A device's LUKS2 header, copied into memory and checked against the allow-list.

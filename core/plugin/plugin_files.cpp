@@ -71,6 +71,7 @@ const char* kind_label(PluginKind kind) {
     case PluginKind::KeyProvider: return "key provider";
     case PluginKind::DeviceBackend: return "device backend";
     case PluginKind::FsMaker: return "fs maker";
+    case PluginKind::RollbackCounter: return "rollback counter";
     }
     return "plugin";
 }
@@ -80,6 +81,7 @@ const char* kind_file_prefix(PluginKind kind) {
     case PluginKind::KeyProvider: return "key";
     case PluginKind::DeviceBackend: return "device";
     case PluginKind::FsMaker: return "fs";
+    case PluginKind::RollbackCounter: return "counter";
     }
     return "";
 }
@@ -89,18 +91,19 @@ const char* kind_config_name(PluginKind kind) {
     case PluginKind::KeyProvider: return "key-provider";
     case PluginKind::DeviceBackend: return "device-backend";
     case PluginKind::FsMaker: return "fs-maker";
+    case PluginKind::RollbackCounter: return "rollback-counter";
     }
     return "";
 }
 
 std::optional<PluginKind> kind_from_prefix(std::string_view prefix) {
-    for (auto kind : {PluginKind::KeyProvider, PluginKind::DeviceBackend, PluginKind::FsMaker})
+    for (auto kind : kAllPluginKinds)
         if (prefix == kind_file_prefix(kind)) return kind;
     return std::nullopt;
 }
 
 std::optional<PluginKind> kind_from_config_name(std::string_view name) {
-    for (auto kind : {PluginKind::KeyProvider, PluginKind::DeviceBackend, PluginKind::FsMaker})
+    for (auto kind : kAllPluginKinds)
         if (name == kind_config_name(kind)) return kind;
     return std::nullopt;
 }
@@ -136,7 +139,7 @@ PluginLocation locate_plugin(const GlobalConfig& global, PluginKind kind, const 
 }
 
 std::vector<PluginLocation> list_plugin_files(const GlobalConfig& global) {
-    static const std::regex pattern("^(key|device|fs)-([a-z0-9_-]{1,64})\\.so$");
+    static const std::regex pattern("^(key|device|fs|counter)-([a-z0-9_-]{1,64})\\.so$");
     std::vector<PluginLocation> found;
     for (const auto& dir : global.plugin_dirs) {
         std::error_code ec;

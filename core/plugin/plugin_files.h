@@ -1,7 +1,7 @@
 // Where plugin files live and whether they may be loaded.
 //
 // A plugin named in configuration is the file "<prefix>-<name>.so" (prefix
-// key, device or fs by kind) in the first of GlobalConfig.plugin_dirs that has
+// key, device, fs or counter by kind) in the first of GlobalConfig.plugin_dirs that has
 // it, else the path a plugins.d file registered for that name and kind. Names
 // are checked before they become part of a path, and a file is only used when
 // it and its folders belong to root (or to us) and nobody else can write them.
@@ -23,7 +23,12 @@ enum class PluginKind : uint32_t {
     KeyProvider = CVFS_KIND_KEY_PROVIDER,
     DeviceBackend = CVFS_KIND_DEVICE_BACKEND,
     FsMaker = CVFS_KIND_FS_MAKER,
+    RollbackCounter = CVFS_KIND_ROLLBACK_COUNTER,
 };
+
+// Every kind, in the order listings show them.
+inline constexpr PluginKind kAllPluginKinds[] = {PluginKind::KeyProvider, PluginKind::DeviceBackend,
+                                                 PluginKind::FsMaker, PluginKind::RollbackCounter};
 
 // "key provider": for messages.
 const char* kind_label(PluginKind kind);

@@ -156,7 +156,7 @@ void check_descriptor_header(const PluginLocation& location, const cvfs_plugin_d
 }
 
 std::string kind_name(uint32_t kind) {
-    if (kind >= CVFS_KIND_KEY_PROVIDER && kind <= CVFS_KIND_FS_MAKER)
+    if (kind >= CVFS_KIND_KEY_PROVIDER && kind <= CVFS_KIND_ROLLBACK_COUNTER)
         return kind_label(static_cast<PluginKind>(kind));
     return "plugin of unknown kind " + std::to_string(kind);
 }
@@ -170,15 +170,19 @@ void check_identity(const PluginLocation& location, const cvfs_plugin_descriptor
                "rename the file to match the plugin's name");
 }
 
-// The smallest ops table of ABI 1.0 that holds every mandatory operation.
+// The smallest ops table that holds every mandatory operation of the kind
+// (as ABI 1.0 has it; the rollback counter kind came with 1.1).
 size_t minimum_ops_size(PluginKind kind) {
     switch (kind) {
     case PluginKind::KeyProvider: return offsetof(cvfs_key_provider_ops, get_key) + sizeof(void*);
     case PluginKind::DeviceBackend: return offsetof(cvfs_device_backend_ops, attach) + sizeof(void*);
     case PluginKind::FsMaker: return offsetof(cvfs_fs_maker_ops, make) + sizeof(void*);
+    case PluginKind::RollbackCounter: return offsetof(cvfs_rollback_counter_ops, increment) + sizeof(void*);
     }
     return 0;
 }
+
+const char* ops_abi(PluginKind kind) { return kind == PluginKind::RollbackCounter ? "1.1" : "1.0"; }
 
 void check_ops_table(const PluginLocation& location, const void* ops) {
     if (!ops) refuse(location, "it has no operations table");
@@ -188,7 +192,7 @@ void check_ops_table(const PluginLocation& location, const void* ops) {
         refuse(location, "its operations table is " + std::to_string(size) +
                              " bytes, smaller than the " +
                              std::to_string(minimum_ops_size(location.kind)) +
-                             " bytes of plugin ABI 1.0");
+                             " bytes of plugin ABI " + ops_abi(location.kind));
 }
 
 void require_op(const PluginLocation& location, const void* op, const char* name) {
@@ -221,6 +225,7 @@ LoadedPlugin::LoadedPlugin(PluginInfo info, const cvfs_plugin_descriptor& descri
     case PluginKind::KeyProvider: key_ops_ = copy_ops<cvfs_key_provider_ops>(ops); break;
     case PluginKind::DeviceBackend: device_ops_ = copy_ops<cvfs_device_backend_ops>(ops); break;
     case PluginKind::FsMaker: fs_ops_ = copy_ops<cvfs_fs_maker_ops>(ops); break;
+    case PluginKind::RollbackCounter: counter_ops_ = copy_ops<cvfs_rollback_counter_ops>(ops); break;
     }
 }
 
@@ -280,6 +285,11 @@ std::unique_ptr<LoadedPlugin> load_plugin(const PluginLocation& location) {
         break;
     case PluginKind::FsMaker:
         require_op(location, reinterpret_cast<void*>(plugin->fs_ops().make), "make");
+        break;
+    case PluginKind::RollbackCounter:
+        require_op(location, reinterpret_cast<void*>(plugin->counter_ops().create), "create");
+        require_op(location, reinterpret_cast<void*>(plugin->counter_ops().read), "read");
+        require_op(location, reinterpret_cast<void*>(plugin->counter_ops().increment), "increment");
         break;
     }
     plugin->init(location.where);

@@ -22,6 +22,7 @@
 #include "cvfs/device_backend.h"
 #include "cvfs/fs_maker.h"
 #include "cvfs/key_provider.h"
+#include "cvfs/rollback_counter.h"
 #include "plugin/plugin_files.h"
 
 namespace cvfs {
@@ -56,6 +57,7 @@ public:
     const cvfs_key_provider_ops& key_ops() const { return key_ops_; }
     const cvfs_device_backend_ops& device_ops() const { return device_ops_; }
     const cvfs_fs_maker_ops& fs_ops() const { return fs_ops_; }
+    const cvfs_rollback_counter_ops& counter_ops() const { return counter_ops_; }
     // Held around calls into a key provider that is not CVFS_CAP_THREAD_SAFE.
     std::mutex& serial() const { return serial_; }
 
@@ -68,6 +70,7 @@ private:
     cvfs_key_provider_ops key_ops_{};
     cvfs_device_backend_ops device_ops_{};
     cvfs_fs_maker_ops fs_ops_{};
+    cvfs_rollback_counter_ops counter_ops_{};
     void* context_ = nullptr;
     bool initialised_ = false;
     mutable std::mutex serial_;

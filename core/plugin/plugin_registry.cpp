@@ -39,6 +39,10 @@ FsMaker PluginRegistry::fs_maker(const PluginRef& ref) {
     return FsMaker(load(PluginKind::FsMaker, ref));
 }
 
+RollbackCounter PluginRegistry::rollback_counter(const PluginRef& ref) {
+    return RollbackCounter(load(PluginKind::RollbackCounter, ref));
+}
+
 const LoadedPlugin& PluginRegistry::load(PluginKind kind, const PluginRef& ref) {
     return load_location(locate_plugin(global_, kind, ref.name, where_of(ref)));
 }

@@ -30,6 +30,7 @@ public:
     KeyProvider key_provider(const PluginRef& ref);
     DeviceBackend device_backend(const PluginRef& ref);
     FsMaker fs_maker(const PluginRef& ref);
+    RollbackCounter rollback_counter(const PluginRef& ref);
 
     struct Listing {
         PluginInfo info;    // name, path and kind at least, also when loading failed

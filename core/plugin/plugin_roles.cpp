@@ -205,4 +205,72 @@ void FsMaker::make(PluginCall& call, const std::string& device) const {
     check(p, call, ("make a filesystem on " + device).c_str(), outcome, ErrorKind::Device);
 }
 
+namespace {
+
+// An id a counter plugin gave: printable ASCII without blanks (it goes into the header).
+bool valid_counter_id(const std::string& id) {
+    if (id.empty() || id.size() >= CVFS_COUNTER_ID_MAX) return false;
+    for (char c : id)
+        if (c <= ' ' || c > '~' || c == '"' || c == '\\') return false;
+    return true;
+}
+
+void check_counter(const LoadedPlugin& plugin, PluginCall& call, const std::string& doing, const Outcome& outcome,
+                   const std::string& id) {
+    if (outcome.status != CVFS_E_NOT_FOUND) {
+        check(plugin, call, doing.c_str(), outcome, ErrorKind::Device);
+        return;
+    }
+    throw Error(ErrorKind::Device,
+                subject(plugin, call) + ": its counter " + id + " is gone (" + outcome.message +
+                    "); the volume's rollback record cannot be checked",
+                "if the counter was deleted on purpose, `cvfs open --accept-rollback " + call.volume_name() +
+                    "` makes a new one (see docs/rollback.md)");
+}
+
+}  // namespace
+
+void RollbackCounter::check_config(PluginCall& call) const {
+    const auto& p = *plugin_;
+    if (!p.counter_ops().check_config) return;
+    Outcome outcome = run(p, [&](cvfs_error* error) {
+        return p.counter_ops().check_config(p.context(), call.get(), error);
+    });
+    check(p, call, "check its configuration", outcome, ErrorKind::Device);
+}
+
+RollbackCounter::Created RollbackCounter::create(PluginCall& call) const {
+    const auto& p = *plugin_;
+    std::string id(CVFS_COUNTER_ID_MAX, '\0');
+    uint64_t value = 0;
+    Outcome outcome = run(p, [&](cvfs_error* error) {
+        return p.counter_ops().create(p.context(), call.get(), id.data(), id.size(), &value, error);
+    });
+    check(p, call, "create a counter", outcome, ErrorKind::Device);
+    Created created{text_in(id), value};
+    if (!valid_counter_id(created.id))
+        misbehaved(p, call, "create a counter", "it gave an empty or unprintable id");
+    return created;
+}
+
+uint64_t RollbackCounter::read(PluginCall& call, const std::string& id) const {
+    const auto& p = *plugin_;
+    uint64_t value = 0;
+    Outcome outcome = run(p, [&](cvfs_error* error) {
+        return p.counter_ops().read(p.context(), call.get(), id.c_str(), &value, error);
+    });
+    check_counter(p, call, "read its counter " + id, outcome, id);
+    return value;
+}
+
+uint64_t RollbackCounter::increment(PluginCall& call, const std::string& id) const {
+    const auto& p = *plugin_;
+    uint64_t value = 0;
+    Outcome outcome = run(p, [&](cvfs_error* error) {
+        return p.counter_ops().increment(p.context(), call.get(), id.c_str(), &value, error);
+    });
+    check_counter(p, call, "increment its counter " + id, outcome, id);
+    return value;
+}
+
 }  // namespace cvfs

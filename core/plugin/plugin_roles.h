@@ -8,6 +8,7 @@
 // serialised.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -65,6 +66,28 @@ public:
 
     void check_config(PluginCall& call) const;
     void make(PluginCall& call, const std::string& device) const;
+
+private:
+    const LoadedPlugin* plugin_;
+};
+
+// A counter the host cannot roll back (cvfs/rollback_counter.h). Failures
+// are ErrorKind::Device, naming the volume, the plugin and the counter's id;
+// a deleted counter (CVFS_E_NOT_FOUND) says so.
+class RollbackCounter {
+public:
+    explicit RollbackCounter(const LoadedPlugin& plugin) : plugin_(&plugin) {}
+    const PluginInfo& info() const { return plugin_->info(); }
+
+    struct Created {
+        std::string id;
+        uint64_t value = 0;
+    };
+
+    void check_config(PluginCall& call) const;
+    Created create(PluginCall& call) const;
+    uint64_t read(PluginCall& call, const std::string& id) const;
+    uint64_t increment(PluginCall& call, const std::string& id) const;
 
 private:
     const LoadedPlugin* plugin_;

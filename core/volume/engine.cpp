@@ -72,9 +72,20 @@ Engine::~Engine() = default;
 Engine::Parts Engine::resolve(const VolumeConfig& volume) {
     std::optional<FsMaker> fs;
     if (volume.fs) fs = registry_->fs_maker(*volume.fs);
-    return Parts{registry_->key_provider(volume.key_provider),
-                 registry_->device_backend(volume.device), std::move(fs),
-                 std::chrono::steady_clock::now() + volume.timeout};
+    Parts parts{registry_->key_provider(volume.key_provider),
+                registry_->device_backend(volume.device), std::move(fs),
+                std::chrono::steady_clock::now() + volume.timeout, std::nullopt};
+    if (volume.rollback_counter) {
+        // A temporary volume is new at every open: there is nothing to roll back.
+        if (parts.key.ephemeral())
+            throw Error(ErrorKind::Config,
+                        volume.rollback_counter->where.str() + ": [rollback] counter = \"" +
+                            volume.rollback_counter->name + "\" on the temporary volume '" + volume.name +
+                            "' (its key provider '" + volume.key_provider.name + "' makes a new key at each open)",
+                        "remove [rollback], or set counter = \"none\": a temporary volume is new at every open");
+        parts.counter = registry_->rollback_counter(*volume.rollback_counter);
+    }
+    return parts;
 }
 
 void Engine::check(const VolumeConfig& volume) {
@@ -89,6 +100,10 @@ void Engine::check(const VolumeConfig& volume) {
     if (parts.fs) {
         PluginCall fs_call(volume, *volume.fs, parts.deadline, nullptr, options_.cancel);
         parts.fs->check_config(fs_call);
+    }
+    if (parts.counter) {
+        PluginCall counter_call(volume, *volume.rollback_counter, parts.deadline, nullptr, options_.cancel);
+        parts.counter->check_config(counter_call);
     }
 }
 

@@ -99,6 +99,10 @@ struct EngineOptions {
     // mounts nothing; a ready volume that shows no filesystem stays mapped,
     // with a warning, so it can be checked (e2fsck with a backup superblock).
     bool no_mount = false;
+    // open accepts a volume older than its rollback counter (or whose record
+    // names another counter) and brings its header to the counter; the
+    // caller has asked the operator (docs/rollback.md).
+    bool accept_rollback = false;
 };
 
 class Engine {

@@ -22,6 +22,7 @@ struct Engine::Parts {
     DeviceBackend device;
     std::optional<FsMaker> fs;
     std::chrono::steady_clock::time_point deadline;
+    std::optional<RollbackCounter> counter;  // [rollback] counter, when not "none"
 };
 
 // A device attached for the length of one command: detached again when the

@@ -22,12 +22,21 @@ GenerationStanding compare_generation(uint64_t header, uint64_t counter) {
 }
 
 Error rollback_refusal(const VolumeConfig& volume, uint64_t header, uint64_t counter) {
-    return Error(ErrorKind::Refused,
+    return Error(ErrorKind::RolledBack,
                  "volume '" + volume.name + "': this volume is older than its last use (generation " +
                      std::to_string(header) + ", last seen " + std::to_string(counter) +
                      "): the disk may have been rolled back",
                  "if you restored an older copy on purpose, `cvfs open --accept-rollback " + volume.name +
                      "` opens it and resynchronises the counter (see docs/rollback.md)");
+}
+
+Error far_ahead_refusal(const VolumeConfig& volume, uint64_t header, uint64_t counter) {
+    return Error(ErrorKind::RolledBack,
+                 "volume '" + volume.name + "': its header's generation " + std::to_string(header) +
+                     " is more than one ahead of its counter (" + std::to_string(counter) +
+                     "): the counter was reset or replaced (another machine's TPM, a cleared TPM)",
+                 "if the volume moved on purpose, `cvfs open --accept-rollback " + volume.name +
+                     "` opens it and brings the header to the counter (see docs/rollback.md)");
 }
 
 void check_rollback_record(const VolumeConfig& volume, const std::string& device, const std::string& uuid,
@@ -57,6 +66,46 @@ CvfsToken advanced(const CvfsToken& token, const std::string& uuid, const std::s
     SecureBuffer key = rollback_mac_key(volume_key);
     next.generation_mac = rollback_mac(key, record_of(uuid, next));
     return next;
+}
+
+CvfsToken recorded(const CvfsToken& token, const std::string& uuid, const std::string& counter,
+                   const std::string& index, uint64_t generation, const SecureBuffer& volume_key) {
+    CvfsToken next = token;
+    next.generation = generation;
+    next.counter = counter;
+    next.counter_index = index;
+    SecureBuffer key = rollback_mac_key(volume_key);
+    next.generation_mac = rollback_mac(key, record_of(uuid, next));
+    return next;
+}
+
+CounterAdvance plan_counter_advance(const VolumeConfig& volume, const CvfsToken& token, uint64_t counter,
+                                    bool accept, const std::string& uuid, const SecureBuffer& volume_key) {
+    const uint64_t header = token.generation.value_or(0);
+    CounterAdvance plan;
+    uint64_t from = header;
+    switch (compare_generation(header, counter)) {
+    case GenerationStanding::Equal: break;
+    case GenerationStanding::OneAhead:
+        log(LogLevel::Info, "volume '" + volume.name + "': the last open was stopped before its counter was "
+                            "incremented (generation " + std::to_string(header) + ", counter " +
+                                std::to_string(counter) + "); the counter is brought to the header");
+        plan.repair_first = true;
+        break;
+    case GenerationStanding::Behind:
+    case GenerationStanding::FarAhead:
+        if (!accept)
+            throw header < counter ? rollback_refusal(volume, header, counter)
+                                   : far_ahead_refusal(volume, header, counter);
+        plan.accepted = "volume '" + volume.name + "': --accept-rollback: opened at generation " +
+                        std::to_string(header) + " against its counter at " + std::to_string(counter) +
+                        "; the header is brought to the counter";
+        from = counter;
+        break;
+    }
+    plan.counter_after = from + 1;
+    plan.header = recorded(token, uuid, token.counter, token.counter_index, plan.counter_after, volume_key);
+    return plan;
 }
 
 }  // namespace cvfs

@@ -29,8 +29,13 @@ enum class GenerationStanding {
 
 GenerationStanding compare_generation(uint64_t header, uint64_t counter);
 
-// The refusal of a header behind its counter ("this volume is older than its last use ...").
+// The refusal of a header behind its counter ("this volume is older than its
+// last use ..."), ErrorKind::RolledBack.
 Error rollback_refusal(const VolumeConfig& volume, uint64_t header, uint64_t counter);
+
+// The refusal of a header more than one ahead of its counter (the counter was
+// reset or replaced, e.g. the volume moved to another machine), ErrorKind::RolledBack.
+Error far_ahead_refusal(const VolumeConfig& volume, uint64_t header, uint64_t counter);
 
 // Checks the token's rollback record with `volume_key` against the LUKS `uuid`
 // of the header on `device`. Throws Header when the record's HMAC does not
@@ -42,5 +47,27 @@ void check_rollback_record(const VolumeConfig& volume, const std::string& device
 // kind `counter` and its index, and a new HMAC: what open writes to the header.
 CvfsToken advanced(const CvfsToken& token, const std::string& uuid, const std::string& counter,
                    const SecureBuffer& volume_key);
+
+// The token with the record set to `generation` at counter `counter`
+// (kind) and `index`, and a new HMAC.
+CvfsToken recorded(const CvfsToken& token, const std::string& uuid, const std::string& counter,
+                   const std::string& index, uint64_t generation, const SecureBuffer& volume_key);
+
+// What an open does with a volume whose token's record names the counter it
+// is configured with, once the counter's value was read.
+struct CounterAdvance {
+    CvfsToken header;            // written to the header first
+    bool repair_first = false;   // the counter is one behind the header: increment it before the write
+    uint64_t counter_after = 0;  // the counter's value after the increment that follows the write
+    std::string accepted;        // with --accept-rollback: what was accepted, for the log; else empty
+};
+
+// Equal: the header gets generation + 1, then the counter is incremented.
+// OneAhead: the counter is first brought to the header, then as Equal.
+// Behind and FarAhead throw their refusals unless `accept` (--accept-rollback):
+// then the header is brought to the counter (a counter never goes back) and
+// advanced from there.
+CounterAdvance plan_counter_advance(const VolumeConfig& volume, const CvfsToken& token, uint64_t counter,
+                                    bool accept, const std::string& uuid, const SecureBuffer& volume_key);
 
 }  // namespace cvfs

@@ -16,7 +16,9 @@
 //
 // The volume's timeout bounds waiting for the key provider and the device,
 // not the device's own format work: the integrity wipe and mkfs run to their
-// end (Ctrl-C still stops them).
+// end (Ctrl-C still stops them). A volume with a rollback counter gets it
+// at the end, with the record at the counter's first value, in the same
+// header write that marks the volume ready.
 #include <cvfs/key_provider.h>
 #include <libcryptsetup.h>
 
@@ -28,6 +30,7 @@
 #include "volume/engine_parts.h"
 #include "volume/mapping_contents.h"
 #include "volume/mounts.h"
+#include "volume/rollback_steps.h"
 #include "volume/signature_probe.h"
 #include "volume/volume_identity.h"
 #include "volume/volume_lock.h"
@@ -236,6 +239,11 @@ void Engine::init(const VolumeConfig& volume, bool force) {
         deactivate(volume.name);
     }
     token.state = TokenState::Ready;
+    if (parts.counter) {
+        // The counter is made last, with the header's one write that follows.
+        PluginCall counter_call(volume, *volume.rollback_counter, parts.deadline, nullptr, options_.cancel);
+        record_new_counter(volume, *parts.counter, counter_call, token, formatted.uuid(), formatted.volume_key());
+    }
     write_token(node, token);
     log(LogLevel::Info, "volume '" + volume.name + "' initialised on " + volume.dev);
 }

@@ -14,7 +14,8 @@
 // again: no half-open volume is left. --no-mount (EngineOptions::no_mount)
 // maps the volume and mounts nothing, also one that shows no filesystem, so
 // it can be checked. A persistent volume's rollback record is checked right
-// after unlock and advanced once it is open (volume/rollback_guard.h).
+// after unlock, compared with its counter, and advanced once it is open
+// (volume/rollback_guard.h, volume/rollback_steps.h).
 #include <cvfs/key_provider.h>
 #include <libcryptsetup.h>
 
@@ -27,6 +28,7 @@
 #include "volume/foreign_open.h"
 #include "volume/mounts.h"
 #include "volume/rollback_guard.h"
+#include "volume/rollback_steps.h"
 #include "volume/signature_probe.h"
 #include "volume/volume_identity.h"
 #include "volume/volume_lock.h"
@@ -173,7 +175,9 @@ void Engine::open(const VolumeConfig& volume) {
     }
 
     bool activated_here = false;
-    std::optional<CvfsToken> token_update;  // provider values to keep in the header
+    std::optional<CvfsToken> token_update;  // provider values and the rollback record to keep in the header
+    std::optional<PluginCall> counter_call;
+    RollbackWork rollback;
     if (mapped_before) {
         // Only what is missing is done below (the filesystem, the mount).
     } else if (temporary) {
@@ -203,15 +207,18 @@ void Engine::open(const VolumeConfig& volume) {
         secret.reset();
         const std::string uuid = header.uuid();
         check_rollback_record(volume, volume.dev, uuid, *token, volume_key);
-        if (key_call.token_changed()) {
-            token->provider_data = values;
-            token_update = token;
-        }
         // The record advances only beside a counter the host cannot roll back
-        // (docs/rollback.md); with none it would prove nothing, and cost a
-        // header write at every open. No counter is wired in yet.
-        if (!token->counter.empty() && token->counter != "none")
-            token_update = advanced(*token, uuid, token->counter, volume_key);
+        // (docs/rollback.md, volume/rollback_steps.h); with none it would
+        // prove nothing, and cost a header write at every open.
+        if (parts.counter)
+            counter_call.emplace(volume, *volume.rollback_counter, parts.deadline, nullptr, options_.cancel);
+        rollback = plan_rollback_at_open(volume, parts.counter, counter_call ? &*counter_call : nullptr, *token,
+                                         uuid, volume_key, options_.accept_rollback);
+        if (rollback.header) token_update = rollback.header;
+        if (key_call.token_changed()) {
+            if (!token_update) token_update = token;
+            token_update->provider_data = values;
+        }
         header.activate_by_volume_key(volume.name, volume_key, activation_flags(volume, false));
         volume_key.reset();
         activated_here = true;
@@ -219,7 +226,10 @@ void Engine::open(const VolumeConfig& volume) {
 
     const bool made_here = activated_here && temporary;
     try {
-        if (token_update) write_token(node, *token_update);
+        // The header first, then the counter (rollback_steps.h).
+        if (token_update)
+            write_header_and_advance(volume, parts.counter, counter_call ? &*counter_call : nullptr, rollback, node,
+                                     *token_update);
         // A fresh integrity volume's unwritten sectors have no valid tags and
         // read as I/O errors. Wiping it all would cost time in proportion to
         // its size at every open; instead only its ends are written (what

@@ -1,4 +1,4 @@
-# cvfs_add_plugin(<name> KIND <key-provider|device-backend|fs-maker> SOURCES <files...>
+# cvfs_add_plugin(<name> KIND <key-provider|device-backend|fs-maker|rollback-counter> SOURCES <files...>
 #                 [DESTINATION <dir>] [COMPONENT <component>]
 #                 [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
 #
@@ -25,8 +25,10 @@ function(cvfs_add_plugin name)
     set(prefix "device")
   elseif(P_KIND STREQUAL "fs-maker")
     set(prefix "fs")
+  elseif(P_KIND STREQUAL "rollback-counter")
+    set(prefix "counter")
   else()
-    message(FATAL_ERROR "cvfs_add_plugin(${name}): KIND must be key-provider, device-backend or fs-maker")
+    message(FATAL_ERROR "cvfs_add_plugin(${name}): KIND must be key-provider, device-backend, fs-maker or rollback-counter")
   endif()
   if(NOT P_DESTINATION)
     if(DEFINED CVFS_PLUGINDIR)

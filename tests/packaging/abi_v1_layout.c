@@ -4,6 +4,7 @@
  * the frozen copy of the v1.0 headers in sdk/abi/v1.0; both must match this
  * table. A failure means a header changed the ABI that built plugins rely on:
  * fields may only be appended (then add them here), never moved or resized.
+ * What a later minor added is checked only against headers of that minor.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,9 @@
 #include "cvfs/fs_maker.h"
 #include "cvfs/key_provider.h"
 #include "cvfs/plugin.h"
+#if CVFS_PLUGIN_ABI_MINOR >= 1
+#include "cvfs/rollback_counter.h"
+#endif
 
 static int failures = 0;
 static int checks = 0;
@@ -111,6 +115,15 @@ static void check_layouts(void) {
     FIELD(cvfs_fs_maker_ops, mount_type, 8, 8);
     FIELD(cvfs_fs_maker_ops, check_config, 16, 8);
     FIELD(cvfs_fs_maker_ops, make, 24, 8);
+#if CVFS_PLUGIN_ABI_MINOR >= 1
+    /* 1.1: the rollback counter kind. */
+    STRUCT(cvfs_rollback_counter_ops, 40, 8);
+    FIELD(cvfs_rollback_counter_ops, struct_size, 0, 4);
+    FIELD(cvfs_rollback_counter_ops, check_config, 8, 8);
+    FIELD(cvfs_rollback_counter_ops, create, 16, 8);
+    FIELD(cvfs_rollback_counter_ops, read, 24, 8);
+    FIELD(cvfs_rollback_counter_ops, increment, 32, 8);
+#endif
 }
 
 static void check_constants(void) {
@@ -131,6 +144,10 @@ static void check_constants(void) {
     CONST(CVFS_KIND_KEY_PROVIDER, 1);
     CONST(CVFS_KIND_DEVICE_BACKEND, 2);
     CONST(CVFS_KIND_FS_MAKER, 3);
+#if CVFS_PLUGIN_ABI_MINOR >= 1
+    CONST(CVFS_KIND_ROLLBACK_COUNTER, 4);
+    CONST(CVFS_COUNTER_ID_MAX, 128);
+#endif
     CONST(CVFS_LOG_ERROR, 0);
     CONST(CVFS_LOG_WARNING, 1);
     CONST(CVFS_LOG_INFO, 2);

@@ -53,7 +53,7 @@ TEST_CASE("one broken volume file does not stop the others", "[confdir]") {
     CHECK(set.problems[0].message ==
           broken +
               ":4:1: unknown key 'auto-open'; expected one of volume, dev, auto_open, "
-              "makefs, integrity, timeout, encrypt, device, fs, mount, luks");
+              "makefs, integrity, timeout, encrypt, device, fs, mount, luks, rollback");
     CHECK(set.problems[0].hint == "did you mean 'auto_open'?");
 }
 

@@ -158,7 +158,7 @@ TEST_CASE("a minimal file takes every default, the timeout from the global confi
 TEST_CASE("unknown keys are errors that list the known ones", "[bad]") {
     CHECK(error_of("unknown_top") ==
           "5:1: unknown key 'mkfs'; expected one of volume, dev, auto_open, makefs, integrity, "
-          "timeout, encrypt, device, fs, mount, luks");
+          "timeout, encrypt, device, fs, mount, luks, rollback");
     CHECK(hint_of("unknown_top") == "did you mean 'makefs'?");
     CHECK(error_of("unknown_mount") ==
           "10:1: unknown key 'opts' in [mount]; expected one of point, options");
@@ -266,4 +266,28 @@ TEST_CASE("an unreadable path is a configuration error naming it", "[bad]") {
         CHECK(std::string(error.what()) ==
               missing + ": cannot read the file: No such file or directory");
     }
+}
+
+TEST_CASE("[rollback] names the counter; its other keys are the counter plugin's", "[good]") {
+    cvfs::VolumeConfig volume = parse("good/rollback");
+    REQUIRE(volume.rollback_counter);
+    CHECK(volume.rollback_counter->name == "tpm");
+    CHECK(volume.rollback_counter->table == "rollback");
+    CHECK(volume.rollback_counter->where.str() == fixture("good/rollback") + ":9:11");
+    REQUIRE(volume.rollback_counter->items.size() == 1);
+    CHECK(item(*volume.rollback_counter, "tcti").string == "swtpm:host=127.0.0.1,port=2321");
+    CHECK_FALSE(parse("good/rollback_none").rollback_counter);
+    CHECK_FALSE(parse("good/minimal").rollback_counter);
+}
+
+TEST_CASE("[rollback] mistakes name the file, the line and what is expected", "[bad]") {
+    CHECK(error_of("rollback_without_counter") ==
+          "8:1: missing key 'counter' in [rollback]; expected counter = \"tpm\", \"secretd\" or \"none\" "
+          "(see docs/rollback.md)");
+    CHECK(error_of("rollback_bad_counter") ==
+          "9:11: invalid value \"TPM 2\" for 'counter' in [rollback]; expected \"tpm\", \"secretd\" or "
+          "\"none\" (a rollback counter plugin's name)");
+    CHECK(error_of("rollback_none_with_keys") ==
+          "10:8: 'tcti' in [rollback] with counter = \"none\"; expected no other key in [rollback] when there "
+          "is no counter");
 }

@@ -82,5 +82,47 @@ TEST_CASE("generations compare as the open sequence needs") {
     std::string text = rollback_refusal(volume_named("data1"), 3, 5).what();
     CHECK(text == "volume 'data1': this volume is older than its last use (generation 3, last seen 5): "
                   "the disk may have been rolled back");
-    CHECK(rollback_refusal(volume_named("data1"), 3, 5).kind() == ErrorKind::Refused);
+    CHECK(rollback_refusal(volume_named("data1"), 3, 5).kind() == ErrorKind::RolledBack);
+}
+
+TEST_CASE("open's plan against the counter: equal and one ahead advance, behind and far ahead are refused") {
+    const SecureBuffer key = key_of(0x5a);
+    const VolumeConfig volume = volume_named("data1");
+    CvfsToken token = recorded(old_token(), kUuid, "tpm", "0x01000010", 7, key);
+    check_rollback_record(volume, "/dev/vdb", kUuid, token, key);
+
+    CounterAdvance equal = plan_counter_advance(volume, token, 7, false, kUuid, key);
+    CHECK_FALSE(equal.repair_first);
+    CHECK(equal.counter_after == 8u);
+    CHECK(equal.header.generation == 8u);
+    CHECK(equal.header.counter_index == "0x01000010");
+    check_rollback_record(volume, "/dev/vdb", kUuid, equal.header, key);
+
+    // The last open wrote the header (7) but was stopped before the counter (6).
+    CounterAdvance ahead = plan_counter_advance(volume, token, 6, false, kUuid, key);
+    CHECK(ahead.repair_first);
+    CHECK(ahead.counter_after == 8u);
+    CHECK(ahead.header.generation == 8u);
+
+    auto refused = [&](uint64_t counter) {
+        try {
+            plan_counter_advance(volume, token, counter, false, kUuid, key);
+        } catch (const Error& e) {
+            CHECK(e.kind() == ErrorKind::RolledBack);
+            return std::string(e.what());
+        }
+        FAIL("counter " << counter << " was not refused");
+        return std::string();
+    };
+    CHECK(refused(9).find("older than its last use (generation 7, last seen 9)") != std::string::npos);
+    CHECK(refused(5).find("generation 7 is more than one ahead of its counter (5)") != std::string::npos);
+
+    // --accept-rollback brings the header to the counter (never the counter back) and advances.
+    CounterAdvance accepted = plan_counter_advance(volume, token, 9, true, kUuid, key);
+    CHECK_FALSE(accepted.repair_first);
+    CHECK(accepted.counter_after == 10u);
+    CHECK(accepted.header.generation == 10u);
+    CHECK_FALSE(accepted.accepted.empty());
+    check_rollback_record(volume, "/dev/vdb", kUuid, accepted.header, key);
+    CHECK(plan_counter_advance(volume, token, 2, true, kUuid, key).header.generation == 3u);
 }

@@ -5,7 +5,7 @@
  * version script and cvfs_add_plugin() do this). The host calls it once and
  * receives a static descriptor: who the plugin is, which ABI it speaks, and a
  * kind-specific table of operations (key_provider.h, device_backend.h,
- * fs_maker.h).
+ * fs_maker.h, rollback_counter.h).
  *
  * Conventions of this boundary (they hold in every SDK header):
  *  - Pure C. No C++ types, no exceptions, no longjmp cross it.
@@ -35,7 +35,7 @@ extern "C" {
 /* ABI version of these headers. Major changes break plugins and come with a
  * new entry symbol and version node; minor changes only append. */
 #define CVFS_PLUGIN_ABI_MAJOR 1
-#define CVFS_PLUGIN_ABI_MINOR 0
+#define CVFS_PLUGIN_ABI_MINOR 1 /* 1.1: the rollback counter kind */
 #define CVFS_PLUGIN_ABI_VERSION ((uint32_t)((CVFS_PLUGIN_ABI_MAJOR << 16) | CVFS_PLUGIN_ABI_MINOR))
 
 /* "CVFS" read as a little-endian 32-bit word; catches a pointer to garbage. */
@@ -71,6 +71,7 @@ typedef int32_t cvfs_status;
 #define CVFS_KIND_KEY_PROVIDER 1u
 #define CVFS_KIND_DEVICE_BACKEND 2u
 #define CVFS_KIND_FS_MAKER 3u
+#define CVFS_KIND_ROLLBACK_COUNTER 4u /* since ABI 1.1 */
 
 /* ---- Log levels for cvfs_host_services.log. ----------------------------- */
 #define CVFS_LOG_ERROR 0
