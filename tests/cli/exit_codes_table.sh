@@ -1,7 +1,8 @@
 # The exit-code table, row by row, as `cvfs --help`, the README and cvfs(8)
 # give it: each code is produced by a case that should produce it, and the
 # three texts list the same codes. (Code 6, a filesystem in use at close,
-# needs a mounted volume: the VM scenario faults.sh checks it.)
+# needs a mounted volume: the VM scenario faults.sh checks it; code 7, a
+# volume older than its rollback counter, the VM scenario rollback.sh.)
 . "$(dirname "$0")/common.sh"
 
 # The texts agree: the codes each lists.
@@ -10,7 +11,7 @@ help_codes=$(cvfs --help | sed -n '/^Exit codes:/,/^$/p' | codes_in)
 readme_codes=$(sed -n '/^Exit codes:/,/^$/p' "$CVFS_SOURCE_DIR/README.md" | codes_in)
 man_codes=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH FILES/p' "$CVFS_SOURCE_DIR/docs/man/cvfs.8" | grep -A1 '^\.TP' |
     grep -oE '^\.B [0-9]$' | tr -dc '0-9\n' | sort -u | tr -d '\n')
-[ "$help_codes" = 0123456 ] || fail "cvfs --help lists the exit codes '$help_codes'"
+[ "$help_codes" = 01234567 ] || fail "cvfs --help lists the exit codes '$help_codes'"
 [ "$readme_codes" = "$help_codes" ] || fail "the README lists '$readme_codes', cvfs --help '$help_codes'"
 [ "$man_codes" = "$help_codes" ] || fail "cvfs(8) lists '$man_codes', cvfs --help '$help_codes'"
 
