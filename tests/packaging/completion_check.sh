@@ -49,8 +49,14 @@ expect "reseal" res
 expect "--verbose --version" --ver
 expect "--version" --vers
 expect "--confdir" --conf
-expect "--all --json --no-mount" open --
-expect "--force --json --yes" init --
+# usage_options CMD...: the long options of a command's usage line, sorted.
+usage_options() {
+  "$CVFS_BIN" "$@" --help | head -n1 | grep -oE -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+open_options=$(usage_options open)
+[[ $open_options == *--no-mount* ]] || fail "cvfs open --help shows no --no-mount: $open_options"
+expect "$open_options" open --
+expect "$(usage_options init)" init --
 expect "--recovery-key-file" reseal --rec
 expect "check" config ""
 expect "backup restore" header ""
