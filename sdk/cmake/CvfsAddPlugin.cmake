@@ -2,11 +2,12 @@
 #                 [DESTINATION <dir>] [COMPONENT <component>]
 #                 [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
 #
-# Builds a cvfs plugin: a MODULE library named <prefix>-<name>.so (key-, device-
-# or fs-), hidden visibility, the SDK's version script so that only
+# Builds a cvfs plugin: a MODULE library named <prefix>-<name>.so (key-, device-,
+# fs- or counter-), hidden visibility, the SDK's version script so that only
 # cvfs_plugin_entry_v1@CVFS_PLUGIN_1 is exported, -z defs so a missing symbol
 # fails the link, and an install rule into the plugin folder.
-# The target is called cvfs-plugin-<name>; link what it needs to it afterwards.
+# The target is called cvfs-plugin-<name> (a rollback counter's cvfs-plugin-counter-<name>);
+# link what it needs to it afterwards.
 # OUTPUT_DIRECTORY overrides where the build puts the .so; NO_INSTALL leaves
 # out the install rule (test fixtures).
 include_guard(GLOBAL)
@@ -41,7 +42,13 @@ function(cvfs_add_plugin name)
     set(P_COMPONENT "plugin-${name}")
   endif()
 
-  set(target "cvfs-plugin-${name}")
+  # A rollback counter may share its name with a key provider ("tpm"): its
+  # target carries the kind.
+  if(prefix STREQUAL "counter")
+    set(target "cvfs-plugin-counter-${name}")
+  else()
+    set(target "cvfs-plugin-${name}")
+  endif()
   add_library(${target} MODULE ${P_SOURCES})
   target_link_libraries(${target} PRIVATE cvfs::sdk)
   set_target_properties(${target} PROPERTIES

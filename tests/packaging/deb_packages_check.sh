@@ -19,6 +19,10 @@ set -euo pipefail
 out=$(realpath -m "${1:?usage: $0 OUT}")
 src=$CVFS_SOURCE_DIR
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# The plugin a cvfs-plugin-* package holds, and its file: cvfs-plugin-NAME
+# holds <kind>-NAME.so, cvfs-plugin-NAME-counter the rollback counter counter-NAME.so.
+plugin_of() { local p=${1#cvfs-plugin-}; echo "${p%-counter}"; }
+plugin_file() { if [[ $1 == *-counter ]]; then echo "counter-$(plugin_of "$1").so"; else echo "*-$(plugin_of "$1").so"; fi; }
 step() { echo "== $*"; }
 for tool in dpkg-buildpackage dh lintian dpkg-deb; do command -v $tool >/dev/null || fail "$tool is not installed"; done
 
@@ -63,7 +67,7 @@ debversion=$(dpkg-deb -f "${deb[cvfs]}" Version)
 for name in "${!deb[@]}"; do
   [[ $name == cvfs-plugin-* ]] || continue
   sos=$(files_of "${deb[$name]}" | grep -v '^/usr/share/')
-  [[ $sos == /$plugindir/*-"${name#cvfs-plugin-}".so ]] && [ "$(wc -l <<<"$sos")" = 1 ] ||
+  [[ $sos == /$plugindir/$(plugin_file "$name") ]] && [ "$(wc -l <<<"$sos")" = 1 ] ||
     fail "$name should hold exactly its plugin, holds: $sos"
   dpkg-deb -f "${deb[$name]}" Depends | tr ',' '\n' | grep -qx " *cvfs (= $debversion)" ||
     fail "$name does not depend on cvfs (= $debversion): $(dpkg-deb -f "${deb[$name]}" Depends)"
@@ -114,7 +118,7 @@ for name in "${expected[@]}"; do
   [[ $name == cvfs-plugin-* ]] || continue
   dpkg-deb -x "${deb[$name]}" "$root"
   list_plugins
-  [ "$found" = "${name#cvfs-plugin-} " ] || fail "with $name unpacked, cvfs plugins lists: '$found'"
+  [ "$found" = "$(plugin_of "$name") " ] || fail "with $name unpacked, cvfs plugins lists: '$found'"
   # Remove what the package brought (its files, not the folders it shares).
   files_of "${deb[$name]}" | grep -v '^/usr/share/doc/' | while read -r f; do rm -f "$root$f"; done
   list_plugins

@@ -21,6 +21,10 @@ set -euo pipefail
 out=${1:?usage: $0 OUT}
 src=$CVFS_SOURCE_DIR
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# The plugin a cvfs-plugin-* package holds, and its file: cvfs-plugin-NAME
+# holds <kind>-NAME.so, cvfs-plugin-NAME-counter the rollback counter counter-NAME.so.
+plugin_of() { local p=${1#cvfs-plugin-}; echo "${p%-counter}"; }
+plugin_file() { if [[ $1 == *-counter ]]; then echo "counter-$(plugin_of "$1").so"; else echo "*-$(plugin_of "$1").so"; fi; }
 step() { echo "== $*"; }
 for tool in rpmbuild rpm rpmlint; do command -v $tool >/dev/null || fail "$tool is not installed"; done
 
@@ -94,6 +98,7 @@ expected=(cvfs cvfs-devel cvfs-plugin-otp cvfs-plugin-passphrase cvfs-plugin-key
 for b in "${built[@]}"; do
   case $b in
     secretd) expected+=(cvfs-secretd) ;;
+    tpm) expected+=(cvfs-plugin-tpm cvfs-plugin-tpm-counter) ;;
     *) expected+=("cvfs-plugin-${b//_/-}") ;;
   esac
 done
@@ -117,7 +122,7 @@ misplaced=$(grep -E '^/usr/lib64/cvfs/plugins/[^ ]+ ' "$owners" | grep -v ' cvfs
 for name in "${!rpm_file[@]}"; do
   [[ $name == cvfs-plugin-* ]] || continue
   files=$(rpm -qpl "${rpm_file[$name]}" | grep -v '^/usr/share/' || true)
-  [ "$(wc -l <<<"$files")" = 1 ] && [[ $files == /usr/lib64/cvfs/plugins/*-"${name#cvfs-plugin-}".so ]] ||
+  [ "$(wc -l <<<"$files")" = 1 ] && [[ $files == /usr/lib64/cvfs/plugins/$(plugin_file "$name") ]] ||
     fail "$name should hold exactly its plugin, holds: $files"
   rpm -qp --requires "${rpm_file[$name]}" | grep -qx "cvfs(x86-64) = $release" ||
     fail "$name does not require cvfs(x86-64) = $release"
@@ -164,7 +169,7 @@ list_plugins
 [ -z "$found" ] || fail "plugins listed with only the core installed: $found"
 for name in "${!rpm_file[@]}"; do
   [[ $name == cvfs-plugin-* ]] || continue
-  plugin=${name#cvfs-plugin-}
+  plugin=$(plugin_of "$name")
   rpmi -i "${rpm_file[$name]}"
   list_plugins
   [ "$found" = "$plugin " ] || fail "with $name installed, cvfs plugins lists: '$found'"

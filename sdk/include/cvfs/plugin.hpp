@@ -13,7 +13,9 @@
 //                            CVFS_CAP_EPHEMERAL | CVFS_CAP_THREAD_SAFE)
 //
 // Device backends implement probe/attach/detach (see DeviceInfoOut), fs makers
-// make(call, device) and name their mount type in CVFS_FS_MAKER_PLUGIN.
+// make(call, device) and name their mount type in CVFS_FS_MAKER_PLUGIN;
+// rollback counters create(call) -> NewCounter, read(call, id) and
+// increment(call, id) -> the value (CVFS_ROLLBACK_COUNTER_PLUGIN).
 //
 // Every call into the class is wrapped: a cvfs::sdk::Error becomes its status
 // and message, any other exception becomes CVFS_E_INTERNAL with what(). No
@@ -38,6 +40,7 @@
 #include "cvfs/fs_maker.h"
 #include "cvfs/key_provider.h"
 #include "cvfs/plugin.h"
+#include "cvfs/rollback_counter.h"
 
 namespace cvfs::sdk {
 
@@ -246,6 +249,12 @@ struct DeviceInfo {
     std::string detail;       // one line for `cvfs show`
 };
 
+// What a rollback counter's create returns: the new counter's id and value.
+struct NewCounter {
+    std::string id;
+    uint64_t value = 0;
+};
+
 namespace detail {
 
 // Runs `body`, turning exceptions into a status and a message.
@@ -361,6 +370,35 @@ cvfs_status make(void* context, cvfs_call* call, const char* device, cvfs_error*
 }
 
 template <class P>
+cvfs_status counter_create(void* context, cvfs_call* call, char* id, size_t capacity, uint64_t* value,
+                           cvfs_error* error) {
+    return guard(error, [&] {
+        Call c = call_of<P>(context, call);
+        NewCounter made = self<P>(context).create(c);
+        if (made.id.size() >= capacity) throw Error(CVFS_E_BUFFER_TOO_SMALL, "the counter's id does not fit");
+        copy_out(id, capacity, made.id);
+        *value = made.value;
+    });
+}
+
+template <class P>
+cvfs_status counter_read(void* context, cvfs_call* call, const char* id, uint64_t* value, cvfs_error* error) {
+    return guard(error, [&] {
+        Call c = call_of<P>(context, call);
+        *value = self<P>(context).read(c, id);
+    });
+}
+
+template <class P>
+cvfs_status counter_increment(void* context, cvfs_call* call, const char* id, uint64_t* value,
+                              cvfs_error* error) {
+    return guard(error, [&] {
+        Call c = call_of<P>(context, call);
+        *value = self<P>(context).increment(c, id);
+    });
+}
+
+template <class P>
 constexpr cvfs_plugin_descriptor descriptor(uint32_t kind, const char* name, const char* version,
                                             const char* vendor, const char* description,
                                             uint64_t capabilities, const void* ops) {
@@ -420,3 +458,12 @@ inline bool host_compatible(uint32_t host_abi_version) {
         &::cvfs::sdk::detail::make<CLASS>};                                                       \
     CVFS_SDK_ENTRY_(CVFS_KIND_FS_MAKER, CLASS, cvfs_sdk_fs_maker_ops, NAME, VERSION, VENDOR,      \
                     DESCRIPTION, 0)
+
+// Declares CLASS as a rollback counter plugin (ABI 1.1).
+#define CVFS_ROLLBACK_COUNTER_PLUGIN(CLASS, NAME, VERSION, VENDOR, DESCRIPTION)                   \
+    static const cvfs_rollback_counter_ops cvfs_sdk_rollback_counter_ops = {                      \
+        sizeof(cvfs_rollback_counter_ops), &::cvfs::sdk::detail::check_config<CLASS>,             \
+        &::cvfs::sdk::detail::counter_create<CLASS>, &::cvfs::sdk::detail::counter_read<CLASS>,   \
+        &::cvfs::sdk::detail::counter_increment<CLASS>};                                          \
+    CVFS_SDK_ENTRY_(CVFS_KIND_ROLLBACK_COUNTER, CLASS, cvfs_sdk_rollback_counter_ops, NAME,       \
+                    VERSION, VENDOR, DESCRIPTION, 0)
