@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,6 +50,33 @@ inline std::string short_reason(const nlohmann::json::exception& e) {
     if (auto p = m.find("; last read"); p != std::string::npos) m.erase(p);
     return m;
 }
+
+// A byte iterator over JSON text that records how far the parser has read
+// (`*furthest` points just past the last byte taken), for callers that need
+// to know where in the text a SAX event happens: a line number for an error,
+// or the exact bytes of a member. Give nlohmann's sax_parse a pair of these.
+// Its lexer takes one byte per step and reads one byte ahead only to end a
+// number, so at start_object/end_object the last byte taken is that brace.
+struct JsonTextIterator {
+    using iterator_category = std::input_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char*;
+    using reference = const char&;
+    const char* at;
+    const char** furthest;
+    reference operator*() const { return *at; }
+    JsonTextIterator& operator++() {
+        *furthest = ++at;
+        return *this;
+    }
+    JsonTextIterator operator++(int) {
+        JsonTextIterator old = *this;
+        ++*this;
+        return old;
+    }
+    bool operator==(const JsonTextIterator& o) const { return at == o.at; }
+};
 
 // Parse `text` into a Json (nlohmann::json or another basic_json), within
 // `limits`. Duplicate object keys keep the last value, as nlohmann does.

@@ -4,7 +4,8 @@
 //   1  QE identity JSON (judged against the real quote's QE report)
 //   2  a CRL (PEM or DER), used while verifying the real quote
 //   3  a PCK certificate chain (PEM), verified up to Intel's root
-//   4  any JSON, through the collateral's JSON reader alone
+//   4  any JSON, through the collateral's JSON reading alone (the parse and
+//      the search for the signed member's bytes)
 // The real collateral's validity windows are in 2023, so "now" is 2023-07-01.
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -15,7 +16,7 @@
 
 #include "evidence_error.h"
 #include "fuzz_support.h"
-#include "json_value.h"
+#include "collateral_json.h"
 #include "tdx_collateral.h"
 #include "tdx_quote.h"
 
@@ -87,7 +88,8 @@ void run(uint8_t which, const std::string& text) {
         (void)verify_chain(as_bytes(text), trust, "fuzzed PCK chain");
         break;
     default:
-        (void)parse_json(text, "fuzzed JSON");
+        (void)parse_collateral(text, "fuzzed JSON");
+        (void)signed_member(text, "tcbInfo", "fuzzed JSON");
         break;
     }
 }

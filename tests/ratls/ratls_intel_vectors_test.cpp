@@ -250,6 +250,77 @@ TEST_CASE("Intel's TCB rating of the real v5 platform: the module rated through 
     // Major version 0: all 16 components compared, tdxModule checked.
     CHECK(rate(5, 0, 3) == "UpToDate");
     CHECK_THAT(rate(4, 0, 3), Catch::Contains("no TCB level matches"));
+
+    // The document read as JSON: escapes decoded; a field missing or of the
+    // wrong type refused by its name and what was expected; limits hold.
+    const std::string real = info;
+    // `from` replaced by `to`, first after the top-level tcbLevels begin.
+    auto edited = [&](const std::string& from, const std::string& to) {
+        info = real;
+        size_t at = info.find(from, info.find("sgxtcbcomponents"));
+        REQUIRE(at != std::string::npos);
+        info.replace(at, from.size(), to);
+        return rate(0x0b, 1, 4);
+    };
+    CHECK(edited("\"tcbStatus\":\"UpToDate\"", "\"tcbStatus\":\"Up\\u0054oDate\"") == "UpToDate");
+    CHECK_THAT(edited("\"svn\":3", "\"svn\":\"3\""),
+               Catch::Contains("TCB info: \"svn\" is a string, expected a number"));
+    CHECK_THAT(edited("\"svn\":3", "\"svn\":3.0"),
+               Catch::Contains("TCB info: \"svn\" is 3.0, expected a small non-negative integer"));
+    CHECK_THAT(edited("\"svn\":3", "\"svn\":-3"),
+               Catch::Contains("TCB info: \"svn\" is -3, expected a small non-negative integer"));
+    CHECK_THAT(edited("\"tcbStatus\":", "\"status\":"),
+               Catch::Contains("TCB info: \"tcbStatus\" is missing"));
+    CHECK_THAT(edited("{\"svn\":3,\"category\":\"BIOS\",\"type\":\"Early Microcode Update\"}", "[3]"),
+               Catch::Contains("TCB info: expected an object holding \"svn\", found an array"));
+    info = real + "}";
+    CHECK_THAT(rate(0x0b, 1, 4), Catch::Contains("TCB info is not valid JSON"));
+    // 16 levels of nesting are plenty for Intel's (7 at most), not more.
+    info = real;
+    info.insert(info.size() - 1, ",\"x\":" + std::string(14, '[') + std::string(14, ']'));
+    CHECK(rate(0x0b, 1, 4) == "UpToDate");
+    info = real;
+    info.insert(info.size() - 1, ",\"x\":" + std::string(16, '[') + std::string(16, ']'));
+    CHECK_THAT(rate(0x0b, 1, 4), Catch::Contains("TCB info nests objects or arrays more than 16"));
+}
+
+TEST_CASE("Intel's signature is checked over the signed member's bytes as served, once present") {
+    Bytes spr = read_bytes("tdx_prod_quote_SPR_E4.dat");
+    TdxTrust qe = v4_collateral();
+    qe.tcb_info_json.clear();
+    qe.tcb_signing_pem = read_file("qe_identity_issuer_chain.pem");
+    const std::string real = qe.qe_identity_json;
+    const std::string head = "{\"enclaveIdentity\":", tail = ",\"signature\":";
+    REQUIRE(real.rfind(head, 0) == 0);
+    size_t body_end = real.find(tail);
+    REQUIRE(body_end != std::string::npos);
+    const std::string body = real.substr(head.size(), body_end - head.size());
+    const std::string signature = real.substr(body_end + tail.size(), real.rfind('}') - body_end - tail.size());
+    auto judged = [&](const std::string& document) {
+        TdxTrust t = qe;
+        t.qe_identity_json = document;
+        return verdict(spr, t);
+    };
+    CHECK(judged(real) == "accepted, TCB UpToDate");
+    // Laid out anyhow around the signed bytes, members in another order, a
+    // member of the same name deeper down: the same bytes, still accepted.
+    CHECK(judged("{\n  \"signature\" : " + signature + ",\n  \"x\": {\"enclaveIdentity\": {}},\n"
+                 "  \"enclaveIdentity\"\t:\n" + body + "\n}\n") == "accepted, TCB UpToDate");
+    // The same JSON value in other bytes (a space after a colon) is not what Intel signed.
+    std::string respaced = body;
+    respaced.replace(respaced.find("\"id\":"), 5, "\"id\": ");
+    CHECK_THAT(judged(head + respaced + tail + signature + "}"),
+               Catch::Contains("QE identity: the signature does not verify"));
+    // A second body beside the signed one: which one is meant? Refused.
+    std::string forged = body;
+    forged.replace(forged.find("\"isvsvn\":4"), 10, "\"isvsvn\":0");
+    CHECK_THAT(judged(head + body + ",\"enclaveIdentity\":" + forged + tail + signature + "}"),
+               Catch::Contains("QE identity: \"enclaveIdentity\" is there more than once"));
+    CHECK_THAT(judged(head + "[" + body + "]" + tail + signature + "}"),
+               Catch::Contains("QE identity: \"enclaveIdentity\" is an array, expected an object"));
+    // Intel's documents are a few KiB; half a MiB of padding is refused unread.
+    CHECK_THAT(judged(real + std::string(512 << 10, ' ')),
+               Catch::Contains("QE identity is 524912 bytes, more than the 524288 accepted"));
 }
 
 TEST_CASE("each tampered field of the real quotes is refused with its reason") {

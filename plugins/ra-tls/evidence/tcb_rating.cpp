@@ -25,18 +25,17 @@
 namespace cvfs::ratls {
 namespace {
 
-using Kind = JsonValue::Kind;
 const std::string kWhere = "TCB info";
 
-Bytes hex_of(const JsonValue& object, const char* key, size_t size) {
-    auto bytes = from_hex(object.need(key, Kind::string, kWhere).text);
+Bytes hex_of(const Json& object, const char* key, size_t size) {
+    auto bytes = from_hex(need_string(object, key, kWhere));
     if (!bytes || bytes->size() != size)
         malformed(kWhere + ": \"" + key + "\" is not " + std::to_string(size) + " bytes of hex");
     return *bytes;
 }
 
 // Does the quote's TDX module have the signer and attributes `module` names?
-void check_module_identity(const JsonValue& module, const TdxClaims& quote,
+void check_module_identity(const Json& module, const TdxClaims& quote,
                            const std::string& name) {
     Bytes attributes = hex_of(module, "attributes", 8), mask = hex_of(module, "attributesMask", 8);
     bool same = hex_of(module, "mrsigner", 48) == quote.mr_signer_seam;
@@ -47,49 +46,46 @@ void check_module_identity(const JsonValue& module, const TdxClaims& quote,
                 " describes (mrsigner_seam or seam_attributes differ)");
 }
 
-bool level_reached(const JsonValue& level, const PckTcb& pck, const Bytes& tee_tcb_svn) {
-    const JsonValue& tcb = level.need("tcb", Kind::object, kWhere);
-    const auto& sgx = tcb.need("sgxtcbcomponents", Kind::array, kWhere).items;
-    const auto& tdx = tcb.need("tdxtcbcomponents", Kind::array, kWhere).items;
+bool level_reached(const Json& level, const PckTcb& pck, const Bytes& tee_tcb_svn) {
+    const Json& tcb = need_object(level, "tcb", kWhere);
+    const auto& sgx = need_array(tcb, "sgxtcbcomponents", kWhere);
+    const auto& tdx = need_array(tcb, "tdxtcbcomponents", kWhere);
     if (sgx.size() != 16 || tdx.size() != 16)
         malformed(kWhere + ": a TCB level without 16 SGX and 16 TDX components");
-    if (pck.pcesvn < tcb.need("pcesvn", Kind::number, kWhere).integer(kWhere)) return false;
+    if (pck.pcesvn < need_integer(tcb, "pcesvn", kWhere)) return false;
     for (size_t i = 0; i < 16; ++i)
-        if (pck.sgx_components[i] < sgx[i].need("svn", Kind::number, kWhere).integer(kWhere))
+        if (pck.sgx_components[i] < need_integer(sgx[i], "svn", kWhere))
             return false;
     size_t first_tdx = tee_tcb_svn[1] > 0 ? 2 : 0;
     for (size_t i = first_tdx; i < 16; ++i)
-        if (tee_tcb_svn[i] < tdx[i].need("svn", Kind::number, kWhere).integer(kWhere)) return false;
+        if (tee_tcb_svn[i] < need_integer(tdx[i], "svn", kWhere)) return false;
     return true;
 }
 
-std::string platform_status(const JsonValue& info, const PckTcb& pck, const Bytes& tee_tcb_svn) {
-    for (const JsonValue& level : info.need("tcbLevels", Kind::array, kWhere).items)
-        if (level_reached(level, pck, tee_tcb_svn))
-            return level.need("tcbStatus", Kind::string, kWhere).text;
+std::string platform_status(const Json& info, const PckTcb& pck, const Bytes& tee_tcb_svn) {
+    for (const Json& level : need_array(info, "tcbLevels", kWhere))
+        if (level_reached(level, pck, tee_tcb_svn)) return need_string(level, "tcbStatus", kWhere);
     refused(kWhere + ": no TCB level matches this platform (PCK SVNs and tee_tcb_svn " +
             to_hex(tee_tcb_svn) + "): Intel's status \"TCB not supported\"");
 }
 
 // The module's own status; empty for major version 0 (it adds none).
-std::string module_status(const JsonValue& info, const TdxClaims& quote) {
+std::string module_status(const Json& info, const TdxClaims& quote) {
     uint32_t major = quote.tee_tcb_svn[1], isvsvn = quote.tee_tcb_svn[0];
     if (major == 0) {
-        check_module_identity(info.need("tdxModule", Kind::object, kWhere), quote, "tdxModule");
+        check_module_identity(need_object(info, "tdxModule", kWhere), quote, "tdxModule");
         return {};
     }
     char id[8];
     std::snprintf(id, sizeof id, "TDX_%02X", major);
-    const JsonValue* identities = info.get("tdxModuleIdentities");
-    if (identities && identities->kind == Kind::array)
-        for (const JsonValue& identity : identities->items) {
-            if (identity.need("id", Kind::string, kWhere).text != id) continue;
+    auto identities = info.find("tdxModuleIdentities");
+    if (identities != info.end() && identities->is_array())
+        for (const Json& identity : *identities) {
+            if (need_string(identity, "id", kWhere) != id) continue;
             check_module_identity(identity, quote, std::string("tdxModuleIdentities ") + id);
-            for (const JsonValue& level : identity.need("tcbLevels", Kind::array, kWhere).items)
-                if (isvsvn >= level.need("tcb", Kind::object, kWhere)
-                                  .need("isvsvn", Kind::number, kWhere)
-                                  .integer(kWhere))
-                    return level.need("tcbStatus", Kind::string, kWhere).text;
+            for (const Json& level : need_array(identity, "tcbLevels", kWhere))
+                if (isvsvn >= need_integer(need_object(level, "tcb", kWhere), "isvsvn", kWhere))
+                    return need_string(level, "tcbStatus", kWhere);
             refused(kWhere + ": TDX module " + id + " with SVN " + std::to_string(isvsvn) +
                     " is below every level of its identity: Intel's status \"TCB not "
                     "supported\"");
@@ -100,7 +96,7 @@ std::string module_status(const JsonValue& info, const TdxClaims& quote) {
 
 }  // namespace
 
-std::string rate_tcb_info(const JsonValue& info, const PckTcb& pck, const TdxClaims& quote) {
+std::string rate_tcb_info(const Json& info, const PckTcb& pck, const TdxClaims& quote) {
     if (quote.tee_tcb_svn.size() != 16 || quote.mr_signer_seam.size() != 48 ||
         quote.seam_attributes.size() != 8)
         malformed(kWhere + ": the quote's TDX module fields are missing");
@@ -110,8 +106,8 @@ std::string rate_tcb_info(const JsonValue& info, const PckTcb& pck, const TdxCla
 }
 
 std::string rate_tdx_tcb(std::string_view document, const PckTcb& pck, const TdxClaims& quote) {
-    JsonValue parsed = parse_json(document, kWhere);
-    return rate_tcb_info(parsed.need("tcbInfo", Kind::object, kWhere), pck, quote);
+    Json parsed = parse_collateral(document, kWhere);
+    return rate_tcb_info(need_object(parsed, "tcbInfo", kWhere), pck, quote);
 }
 
 // Intel converges a module's status and a QE's with the platform's alike.

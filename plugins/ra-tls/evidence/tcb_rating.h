@@ -5,11 +5,12 @@
 
 #include <string>
 
-#include "json_value.h"
+#include "collateral_json.h"
 #include "tdx_collateral.h"
 
 namespace cvfs::ratls {
 
-std::string rate_tcb_info(const JsonValue& tcb_info, const PckTcb& pck, const TdxClaims& quote);
+// `tcb_info` is the document's "tcbInfo" object.
+std::string rate_tcb_info(const Json& tcb_info, const PckTcb& pck, const TdxClaims& quote);
 
 }  // namespace cvfs::ratls

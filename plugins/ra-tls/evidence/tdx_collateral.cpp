@@ -12,13 +12,11 @@
 
 #include "certificate.h"
 #include "evidence_error.h"
-#include "json_value.h"
+#include "collateral_json.h"
 #include "tcb_rating.h"
 
 namespace cvfs::ratls {
 namespace {
-
-using Kind = JsonValue::Kind;
 
 struct SequenceFree {
     void operator()(ASN1_SEQUENCE_ANY* s) const { sk_ASN1_TYPE_pop_free(s, ASN1_TYPE_free); }
@@ -60,32 +58,30 @@ uint32_t small_integer(ASN1_TYPE* value) {
     return static_cast<uint32_t>(v);
 }
 
-std::time_t parse_time(const JsonValue& v, const std::string& where) {
+std::time_t parse_time(const std::string& date, const char* key, const std::string& where) {
     std::tm tm{};
-    if (v.kind != Kind::string || !strptime(v.text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm))
-        malformed(where + ": bad date " + std::string(v.raw));
+    if (!strptime(date.c_str(), "%Y-%m-%dT%H:%M:%S", &tm))
+        malformed(where + ": \"" + key + "\" is not a date: " + Json(date).dump());
     return timegm(&tm);
 }
 
-Bytes hex_field(const JsonValue& body, const char* key, size_t size, const std::string& where) {
-    auto bytes = from_hex(body.need(key, Kind::string, where).text);
+Bytes hex_field(const Json& body, const char* key, size_t size, const std::string& where) {
+    auto bytes = from_hex(need_string(body, key, where));
     if (!bytes || bytes->size() != size)
         malformed(where + ": \"" + key + "\" is not " + std::to_string(size) + " bytes of hex");
     return *bytes;
 }
 
 // Parses a signed collateral document and checks its signature and dates;
-// returns the body (`document` must outlive it).
-struct Signed {
-    JsonValue document;
-    const JsonValue* body = nullptr;
-};
-
-Signed signed_body(const std::string& text, const char* body_key, const TdxTrust& trust,
-                   std::time_t now, const std::string& where) {
-    Signed s{parse_json(text, where)};
-    s.body = &s.document.need(body_key, Kind::object, where);
-    auto signature = from_hex(s.document.need("signature", Kind::string, where).text);
+// returns the body. The signature is checked over the body's bytes as they
+// are in `text`, which Intel signed, never over a re-serialisation.
+Json signed_body(const std::string& text, const char* body_key, const TdxTrust& trust,
+                 std::time_t now, const std::string& where) {
+    Json document = parse_collateral(text, where);
+    need_object(document, body_key, where);
+    Json body = std::move(document[body_key]);
+    std::string_view body_bytes = signed_member(text, body_key, where);
+    auto signature = from_hex(need_string(document, "signature", where));
     if (!signature || signature->size() != 64)
         malformed(where + ": the signature is not 64 bytes of hex");
     if (trust.tcb_signing_pem.empty())
@@ -93,14 +89,14 @@ Signed signed_body(const std::string& text, const char* body_key, const TdxTrust
     auto signer = verify_chain({reinterpret_cast<const uint8_t*>(trust.tcb_signing_pem.data()),
                                 trust.tcb_signing_pem.size()},
                                trust, "the TCB signing certificate");
-    std::span<const uint8_t> signed_bytes(reinterpret_cast<const uint8_t*>(s.body->raw.data()),
-                                          s.body->raw.size());
+    std::span<const uint8_t> signed_bytes(reinterpret_cast<const uint8_t*>(body_bytes.data()),
+                                          body_bytes.size());
     if (!ecdsa_raw_verify(X509_get0_pubkey(signer.get()), *signature, signed_bytes))
         refused(where + ": the signature does not verify with the TCB signing certificate");
-    if (parse_time(s.body->need("nextUpdate", Kind::string, where), where) < now)
-        refused(where + ": expired (nextUpdate " + s.body->get("nextUpdate")->text +
-                "); fetch fresh collateral");
-    return s;
+    const std::string& next_update = need_string(body, "nextUpdate", where);
+    if (parse_time(next_update, "nextUpdate", where) < now)
+        refused(where + ": expired (nextUpdate " + next_update + "); fetch fresh collateral");
+    return body;
 }
 
 bool masked_equal(const Bytes& value, const Bytes& expected, const Bytes& mask) {
@@ -154,9 +150,8 @@ PckTcb read_pck_tcb(X509* pck) {
 std::string qe_identity_status(const TdxTrust& trust, std::span<const uint8_t> qe_report,
                                std::time_t now) {
     const std::string where = "QE identity";
-    Signed s = signed_body(trust.qe_identity_json, "enclaveIdentity", trust, now, where);
-    const JsonValue& id = *s.body;
-    if (id.need("id", Kind::string, where).text != "TD_QE")
+    const Json id = signed_body(trust.qe_identity_json, "enclaveIdentity", trust, now, where);
+    if (need_string(id, "id", where) != "TD_QE")
         refused(where + ": not the identity of the TD quoting enclave");
     auto report = [&](size_t at, size_t n) {
         return Bytes(qe_report.begin() + static_cast<long>(at),
@@ -171,13 +166,11 @@ std::string qe_identity_status(const TdxTrust& trust, std::span<const uint8_t> q
         refused(where + ": the QE is not signed by Intel (MRSIGNER)");
     uint32_t prodid = qe_report[256] | uint32_t(qe_report[257]) << 8;
     uint32_t isvsvn = qe_report[258] | uint32_t(qe_report[259]) << 8;
-    if (prodid != id.need("isvprodid", Kind::number, where).integer(where))
+    if (prodid != need_integer(id, "isvprodid", where))
         refused(where + ": wrong QE product id");
-    for (const JsonValue& level : id.need("tcbLevels", Kind::array, where).items) {
-        int64_t svn = level.need("tcb", Kind::object, where)
-                          .need("isvsvn", Kind::number, where)
-                          .integer(where);
-        if (isvsvn >= svn) return level.need("tcbStatus", Kind::string, where).text;
+    for (const Json& level : need_array(id, "tcbLevels", where)) {
+        int64_t svn = need_integer(need_object(level, "tcb", where), "isvsvn", where);
+        if (isvsvn >= svn) return need_string(level, "tcbStatus", where);
     }
     return "Revoked";  // Intel's status for a QE below every level
 }
@@ -185,10 +178,9 @@ std::string qe_identity_status(const TdxTrust& trust, std::span<const uint8_t> q
 std::string tcb_info_status(const TdxTrust& trust, const PckTcb& pck, const TdxClaims& quote,
                             std::time_t now) {
     const std::string where = "TCB info";
-    Signed s = signed_body(trust.tcb_info_json, "tcbInfo", trust, now, where);
-    const JsonValue& info = *s.body;
-    if (info.need("id", Kind::string, where).text != "TDX") refused(where + ": not TDX TCB info");
-    std::string fmspc = info.need("fmspc", Kind::string, where).text;
+    const Json info = signed_body(trust.tcb_info_json, "tcbInfo", trust, now, where);
+    if (need_string(info, "id", where) != "TDX") refused(where + ": not TDX TCB info");
+    std::string fmspc = need_string(info, "fmspc", where);
     for (char& c : fmspc) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (fmspc != pck.fmspc)
         refused(where + ": for FMSPC " + fmspc + ", the platform's is " + pck.fmspc);
