@@ -31,28 +31,6 @@ using LockedString = std::basic_string<char, std::char_traits<char>, LockedAlloc
 using StoreJson = nlohmann::basic_json<std::map, std::vector, LockedString, bool, std::int64_t,
                                        std::uint64_t, double, LockedAllocator>;
 
-// A byte iterator that tells how far the parser has read, for line numbers.
-struct CountingIterator {
-    using iterator_category = std::input_iterator_tag;
-    using value_type = char;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const char*;
-    using reference = const char&;
-    const char* at;
-    const char** furthest;
-    reference operator*() const { return *at; }
-    CountingIterator& operator++() {
-        *furthest = ++at;
-        return *this;
-    }
-    CountingIterator operator++(int) {
-        CountingIterator old = *this;
-        ++*this;
-        return old;
-    }
-    bool operator==(const CountingIterator& o) const { return at == o.at; }
-};
-
 class StoreReader : public nlohmann::json_sax<StoreJson> {
 public:
     StoreReader(std::span<const uint8_t> text, const std::string& where,
@@ -131,8 +109,8 @@ SecretStore SecretStore::parse(std::span<const uint8_t> text, const std::string&
     SecretStore store;
     StoreReader reader(text, where, store.secrets_);
     const char* begin = reinterpret_cast<const char*>(text.data());
-    CountingIterator first{begin, reader.read_position()};
-    CountingIterator last{begin + text.size(), reader.read_position()};
+    JsonTextIterator first{begin, reader.read_position()};
+    JsonTextIterator last{begin + text.size(), reader.read_position()};
     // Depth needs no bound here: the reader refuses any value but a string
     // inside the one object, so nothing nests deeper than 1.
     // The text parser alone: basic_json::sax_parse would also instantiate the
