@@ -252,14 +252,16 @@ int main(int argc, char** argv) {
         install_log_sink(globals.verbose ? LogLevel::Info : LogLevel::Warning);
         return dispatch(globals);
     } catch (const UsageError& e) {
-        std::cerr << (e.message.rfind("cvfs", 0) == 0 ? "" : "cvfs: ") << e.message << "\n";
-        if (!e.hint.empty()) std::cerr << "  hint: " << e.hint << "\n";
+        // At error priority when stderr is the journal, like every failure (log.h).
+        const std::string priority = stderr_is_journal() ? "<3>" : "";
+        std::cerr << priority << (e.message.rfind("cvfs", 0) == 0 ? "" : "cvfs: ") << e.message << "\n";
+        if (!e.hint.empty()) std::cerr << priority << "  hint: " << e.hint << "\n";
         return kUsage;
     } catch (const Error& e) {
         print_error(e);
         return exit_code_for(e.kind());
     } catch (const std::exception& e) {
-        std::cerr << "cvfs: error: " << e.what() << "\n";
+        std::cerr << format_log_line("cvfs", LogLevel::Error, e.what(), stderr_is_journal()) << "\n";
         return kFailed;
     }
 }
