@@ -128,9 +128,13 @@ int show_command(Engine& engine, const Selection& selection, bool json) {
         if (s.adoptable) state += " (cvfs adopt " + s.volume + " takes it over)";
         rows.push_back({s.volume, s.dev, s.backend,
                         s.provider + (s.temporary ? " (temporary)" : ""), s.fs.empty() ? "-" : s.fs,
-                        s.integrity, state});
+                        s.integrity,
+                        s.counter == "none" && !s.generation
+                            ? "-"
+                            : s.counter + (s.generation ? " " + std::to_string(*s.generation) : ""),
+                        state});
     }
-    print_table({"VOLUME", "DEVICE", "BACKEND", "PROVIDER", "FS", "INTEGRITY", "STATE"}, rows);
+    print_table({"VOLUME", "DEVICE", "BACKEND", "PROVIDER", "FS", "INTEGRITY", "ROLLBACK", "STATE"}, rows);
     // The device's own line (model, serial, partition, size, backing file);
     // for a volume in trouble it says what is wrong, so it goes to stderr.
     for (const auto& s : statuses) {

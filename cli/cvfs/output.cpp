@@ -114,6 +114,8 @@ json status_json(const VolumeStatus& s) {
         {"mapper", text_or_null(s.mapper)},
         {"uuid", text_or_null(s.uuid)},
         {"mount_points", s.mount_points},
+        {"rollback_counter", s.counter},
+        {"generation", s.generation ? json(*s.generation) : json(nullptr)},
     };
 }
 

@@ -39,6 +39,15 @@ std::string token_text(const TokenInfo& token, const VolumeDetails& details) {
     return text;
 }
 
+// "counter tpm, generation 12" (the header's generation, as read: checked only at open).
+std::string rollback_text(const VolumeStatus& status) {
+    std::string text = "counter " + status.counter;
+    if (status.generation) text += ", generation " + std::to_string(*status.generation);
+    if (!status.header_counter.empty() && status.header_counter != status.counter)
+        text += " (the header names the counter " + status.header_counter + ")";
+    return text;
+}
+
 void print_text(const VolumeStatus& status, const VolumeDetails& details) {
     auto line = [](const std::string& key, const std::string& value) {
         std::cout << key << std::string(key.size() < 14 ? 14 - key.size() : 1, ' ') << value << "\n";
@@ -51,6 +60,7 @@ void print_text(const VolumeStatus& status, const VolumeDetails& details) {
     line("device", status.dev + (status.node.empty() || status.node == status.dev ? "" : " (" + status.node + ")"));
     line("mapping", details.mapper.empty() ? "-" : details.mapper);
     line("mounted on", status.mount_points.empty() ? "-" : status.mount_points.front());
+    line("rollback", rollback_text(status));
     if (!details.header) {
         line("header", details.header_error.empty() ? "none" : details.header_error);
         return;
@@ -83,6 +93,8 @@ void print_json(const VolumeStatus& status, const VolumeDetails& details) {
     out["node"] = or_null(status.node);
     out["mapper"] = or_null(details.mapper);
     out["mount_points"] = status.mount_points;
+    out["rollback_counter"] = status.counter;
+    out["generation"] = status.generation ? json(*status.generation) : json(nullptr);
     json header = nullptr;
     if (details.header) {
         const HeaderSummary& h = *details.header;

@@ -263,6 +263,21 @@ uint64_t RollbackCounter::read(PluginCall& call, const std::string& id) const {
     return value;
 }
 
+std::optional<uint64_t> RollbackCounter::read_if_there(PluginCall& call, const std::string& id,
+                                                       std::string& why) const {
+    const auto& p = *plugin_;
+    uint64_t value = 0;
+    Outcome outcome = run(p, [&](cvfs_error* error) {
+        return p.counter_ops().read(p.context(), call.get(), id.c_str(), &value, error);
+    });
+    if (outcome.status == CVFS_E_NOT_FOUND) {
+        why = outcome.message;
+        return std::nullopt;
+    }
+    check_counter(p, call, "read its counter " + id, outcome, id);
+    return value;
+}
+
 uint64_t RollbackCounter::increment(PluginCall& call, const std::string& id) const {
     const auto& p = *plugin_;
     uint64_t value = 0;

@@ -87,6 +87,9 @@ public:
     void check_config(PluginCall& call) const;
     Created create(PluginCall& call) const;
     uint64_t read(PluginCall& call, const std::string& id) const;
+    // The same, but nothing when the counter does not exist (deleted), with
+    // the plugin's message in `why`.
+    std::optional<uint64_t> read_if_there(PluginCall& call, const std::string& id, std::string& why) const;
     uint64_t increment(PluginCall& call, const std::string& id) const;
 
 private:

@@ -172,6 +172,8 @@ void read_header_state(const VolumeConfig& volume, const std::string& header_pat
         } else {
             status.state =
                 token->state == TokenState::Ready ? VolumeState::Ready : VolumeState::Interrupted;
+            status.generation = token->generation;  // unauthenticated here: for display only
+            status.header_counter = token->counter;
         }
     } catch (const Error& e) {
         // The header could not be read at all: nothing says it is damaged.
@@ -213,6 +215,7 @@ VolumeStatus Engine::status(const VolumeConfig& volume) {
     status.integrity = to_string(volume.luks.integrity);
     status.file = volume.file;
     status.auto_open = volume.auto_open;
+    status.counter = volume.rollback_counter ? volume.rollback_counter->name : "none";
     // The plugins the file names, and their own check of their tables: what
     // fails here is the configuration, whatever the device holds.
     std::optional<Parts> resolved;
@@ -278,6 +281,8 @@ VolumeStatus Engine::status(const VolumeConfig& volume) {
             VolumeStatus header = status;
             if (!status.temporary) read_header_state(volume, header_path, header);
             if (header.state == VolumeState::Interrupted) status.state = VolumeState::Interrupted;
+            status.generation = header.generation;
+            status.header_counter = header.header_counter;
         } else if (status.temporary) {
             status.state = VolumeState::Ready;  // open makes it afresh
         } else {

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,9 @@ struct VolumeStatus {
     std::string mapper;       // /dev/mapper/NAME while the mapping exists, else empty
     std::string uuid;         // the LUKS UUID, when a header or the mapping names it
     std::string hint;         // what to do, for ConfigError and Unreadable; may be empty
+    std::string counter = "none";     // [rollback] counter: "none", "tpm", "secretd"
+    std::optional<uint64_t> generation;  // the header's rollback generation, when read (not checked)
+    std::string header_counter;       // the counter the header's record names, when read
 };
 
 // What `adopt` is told (volume_adopt.cpp): where the volume's current secret

@@ -53,7 +53,19 @@ RollbackWork plan_rollback_at_open(const VolumeConfig& volume, const std::option
         return work;
     }
     const RollbackCounter& plugin = configured(counter, counter_call);
-    if (in_header != kind || token.counter_index.empty() || !token.generation) {
+    std::optional<uint64_t> value;
+    std::string gone;
+    const bool named = in_header == kind && !token.counter_index.empty() && token.generation;
+    if (named) {
+        if (accept)
+            value = plugin.read_if_there(*counter_call, token.counter_index, gone);
+        else
+            value = plugin.read(*counter_call, token.counter_index);
+        if (!value)
+            log(LogLevel::Warning, "volume '" + volume.name + "': --accept-rollback: its counter " +
+                                       token.counter_index + " is gone (" + gone + "); a new one is made");
+    }
+    if (!value) {
         const std::string& where = volume.rollback_counter->where.str();
         if (!accept)
             throw Error(ErrorKind::State,
@@ -70,8 +82,7 @@ RollbackWork plan_rollback_at_open(const VolumeConfig& volume, const std::option
         work.header = recorded(token, uuid, kind, created.id, created.value, volume_key);
         return work;
     }
-    const uint64_t value = plugin.read(*counter_call, token.counter_index);
-    CounterAdvance plan = plan_counter_advance(volume, token, value, accept, uuid, volume_key);
+    CounterAdvance plan = plan_counter_advance(volume, token, *value, accept, uuid, volume_key);
     if (!plan.accepted.empty()) log(LogLevel::Warning, plan.accepted);
     work.header = std::move(plan.header);
     work.repair_first = plan.repair_first;

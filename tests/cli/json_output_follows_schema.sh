@@ -27,7 +27,8 @@ check "show --json before init" "$SCRATCH/show.json" "
 vols = {v['volume']: v for v in doc['volumes']}
 assert sorted(vols) == ['boot', 'refused', 'vault'], sorted(vols)
 keys = {'volume', 'file', 'auto_open', 'dev', 'node', 'backend', 'provider', 'temporary', 'fs',
-        'integrity', 'state', 'detail', 'hint', 'adoptable', 'mapper', 'uuid', 'mount_points'}
+        'integrity', 'state', 'detail', 'hint', 'adoptable', 'mapper', 'uuid', 'mount_points',
+        'rollback_counter', 'generation'}
 for v in vols.values():
     assert set(v) >= keys, keys - set(v)
     for key, value in v.items():
@@ -37,6 +38,7 @@ assert v['file'] == '$CONF/volumes/vault.toml', v['file']
 assert v['auto_open'] is False and vols['boot']['auto_open'] is True, v
 assert v['uuid'] is None and v['mapper'] is None and v['node'] is None and v['fs'] is None, v
 assert v['mount_points'] == [], v
+assert v['rollback_counter'] == 'none' and v['generation'] is None, v
 assert vols['refused']['state'] == 'config error', vols['refused']
 (broken,) = doc['broken_files']
 assert broken['file'] == '$CONF/volumes/typo.toml', broken
