@@ -1,52 +1,59 @@
-// The cvfs LUKS2 token: JSON written with and read by Boost.PropertyTree.
+// The cvfs LUKS2 token: JSON written and read with nlohmann-json (base/json.h).
 //
-// PropertyTree writes every value as a JSON string, which is what the token
-// holds (keyslot ids are strings in LUKS2 too), so the written text is exactly
-// what LUKS2 expects.
+// Every value in the token is a JSON string, as cvfs has always written it:
+// keyslot ids are strings in LUKS2 too, and the generation is a decimal
+// string. The reader wants exactly that and names any value of another type.
+// Members are written in the order cvfs always wrote them.
 #include "luks/cvfs_token.h"
 
 #include "base/error.h"
+#include "base/json.h"
 
 #include "luks/json_depth.h"
 
-#include <boost/property_tree/json_parser.hpp>
-#include <boost/property_tree/ptree.hpp>
-
 #include <charconv>
-#include <sstream>
 
 namespace cvfs {
-namespace pt = boost::property_tree;
 
 namespace {
+
+using Json = nlohmann::json;
 
 [[noreturn]] void refuse(const std::string& what) {
     throw Error(ErrorKind::Header, "the cvfs token in the LUKS2 header is invalid: " + what,
                 "the header may have been damaged or tampered with");
 }
 
-pt::ptree parse(const std::string& json) {
-    if (!json_depth_within(json))
-        refuse("nested deeper than " + std::to_string(kMaxHeaderJsonDepth) + " levels");
-    pt::ptree tree;
-    std::istringstream in(json);
+Json parse(const std::string& json) {
+    JsonLimits limits;
+    limits.max_bytes = 4 << 20;  // the largest LUKS2 metadata area holds the whole header
+    limits.max_depth = kMaxHeaderJsonDepth;
+    Json tree;
     try {
-        pt::read_json(in, tree);
-    } catch (const pt::json_parser_error& e) {
-        refuse("not JSON (" + e.message() + " at line " + std::to_string(e.line()) + ")");
+        tree = parse_json<Json>(json, "its JSON", limits);
+    } catch (const JsonError& e) {
+        refuse(e.what());
     }
+    if (!tree.is_object()) refuse(std::string("its JSON is ") + tree.type_name() + ", not an object");
     return tree;
 }
 
-// A value that must be a string, not an object or list.
-std::string text_of(const pt::ptree& tree, const std::string& key, bool required) {
-    auto child = tree.get_child_optional(key);
-    if (!child) {
+// `value` must be a string: "<what> must be a string, not a number".
+const std::string& string_of(const Json& value, const std::string& what) {
+    if (!value.is_string())
+        refuse(what + " must be a string, not " +
+               (value.is_null() ? std::string("null") : std::string("a ") + value.type_name()));
+    return value.get_ref<const std::string&>();
+}
+
+// A member that must be a string.
+std::string text_of(const Json& tree, const std::string& key, bool required) {
+    auto child = tree.find(key);
+    if (child == tree.end()) {
         if (required) refuse("\"" + key + "\" is missing");
         return {};
     }
-    if (!child->empty()) refuse("\"" + key + "\" must be a string");
-    return child->data();
+    return string_of(*child, "\"" + key + "\"");
 }
 
 TokenState state_of(const std::string& text) {
@@ -55,21 +62,20 @@ TokenState state_of(const std::string& text) {
     refuse("\"state\" is \"" + text + "\"; expected \"initializing\" or \"ready\"");
 }
 
-std::map<std::string, std::string> provider_data_of(const pt::ptree& tree) {
+std::map<std::string, std::string> provider_data_of(const Json& tree) {
     std::map<std::string, std::string> data;
-    auto child = tree.get_child_optional("provider_data");
-    if (!child) return data;
-    if (child->empty() && !child->data().empty()) refuse("\"provider_data\" must be an object");
-    for (const auto& [key, value] : *child) {
-        if (key.empty()) refuse("\"provider_data\" must be an object, not a list");
-        if (!value.empty()) refuse("provider_data \"" + key + "\" must be a string");
-        data[key] = value.data();
-    }
+    auto child = tree.find("provider_data");
+    if (child == tree.end()) return data;
+    if (!child->is_object())
+        refuse(std::string("\"provider_data\" must be an object, not ") +
+               (child->is_array() ? "a list" : child->type_name()));
+    for (const auto& [key, value] : child->items())
+        data[key] = string_of(value, "provider_data \"" + key + "\"");
     return data;
 }
 
 // The rollback record: all of it or none of it, each part well formed.
-void rollback_record_of(const pt::ptree& tree, CvfsToken& token) {
+void rollback_record_of(const Json& tree, CvfsToken& token) {
     const std::string generation = text_of(tree, "generation", false);
     token.generation_mac = text_of(tree, "generation_mac", false);
     token.counter = text_of(tree, "counter", false);
@@ -93,6 +99,27 @@ void rollback_record_of(const pt::ptree& tree, CvfsToken& token) {
     if (token.counter_index.size() > 64) refuse("\"counter_index\" is longer than 64 characters");
 }
 
+// "keyslots":["0","3"]: keyslot numbers as strings, as LUKS2 wants them.
+std::vector<int> keyslots_of(const Json& tree) {
+    auto list = tree.find("keyslots");
+    if (list == tree.end()) refuse("\"keyslots\" is missing");
+    if (!list->is_array()) refuse("\"keyslots\" must be a list");
+    std::vector<int> keyslots;
+    for (const Json& value : *list) {
+        const std::string* id = value.is_string() ? &value.get_ref<const std::string&>() : nullptr;
+        int number = -1;
+        if (id) {
+            auto [end, ec] = std::from_chars(id->data(), id->data() + id->size(), number);
+            if (ec != std::errc() || end != id->data() + id->size()) number = -1;
+        }
+        if (number < 0)
+            refuse("\"keyslots\" must be a list of keyslot numbers as strings, not " +
+                   value.dump().substr(0, 24));
+        keyslots.push_back(number);
+    }
+    return keyslots;
+}
+
 }  // namespace
 
 const char* to_string(TokenState state) {
@@ -100,41 +127,37 @@ const char* to_string(TokenState state) {
 }
 
 std::string CvfsToken::to_json(const std::vector<int>& keyslots) const {
-    pt::ptree tree;
-    tree.put("type", kCvfsTokenType);
-    pt::ptree list;
-    for (int keyslot : keyslots) list.push_back({"", pt::ptree(std::to_string(keyslot))});
-    tree.add_child("keyslots", list);
-    tree.put("state", to_string(state));
-    tree.put("volume", volume);
-    tree.put("provider", provider);
-    tree.put("fs", fs);
-    tree.put("created_by", created_by);
-    pt::ptree data;
-    for (const auto& [key, value] : provider_data) data.push_back({key, pt::ptree(value)});
-    tree.add_child("provider_data", data);
+    nlohmann::ordered_json tree;
+    tree["type"] = kCvfsTokenType;
+    tree["keyslots"] = nlohmann::ordered_json::array();
+    for (int keyslot : keyslots) tree["keyslots"].push_back(std::to_string(keyslot));
+    tree["state"] = to_string(state);
+    tree["volume"] = volume;
+    tree["provider"] = provider;
+    tree["fs"] = fs;
+    tree["created_by"] = created_by;
+    tree["provider_data"] = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : provider_data) tree["provider_data"][key] = value;
     if (generation) {
-        tree.put("generation", std::to_string(*generation));
-        tree.put("generation_mac", generation_mac);
-        tree.put("counter", counter);
-        tree.put("counter_index", counter_index);
+        tree["generation"] = std::to_string(*generation);
+        tree["generation_mac"] = generation_mac;
+        tree["counter"] = counter;
+        tree["counter_index"] = counter_index;
     }
-    std::ostringstream out;
-    pt::write_json(out, tree, false);
-    std::string json = out.str();
-    // An empty object is written as "" by PropertyTree; LUKS2 wants an object.
-    const std::string empty_data = "\"provider_data\":\"\"";
-    if (auto at = json.find(empty_data); at != std::string::npos)
-        json.replace(at, empty_data.size(), "\"provider_data\":{}");
-    while (!json.empty() && json.back() == '\n') json.pop_back();
-    return json;
+    try {
+        return tree.dump();
+    } catch (const nlohmann::json::type_error&) {  // a string that is not UTF-8
+        throw Error(ErrorKind::Header,
+                    "the cvfs token of volume \"" + volume + "\" cannot be written: a value is not UTF-8 text",
+                    "the key provider's values and the volume's names must be UTF-8");
+    }
 }
 
 CvfsToken CvfsToken::from_json(const std::string& json) {
-    pt::ptree tree = parse(json);
+    Json tree = parse(json);
     std::string type = text_of(tree, "type", true);
     if (type != kCvfsTokenType) refuse("\"type\" is \"" + type + "\"; expected \"cvfs\"");
-    token_keyslots(json);
+    keyslots_of(tree);
     CvfsToken token;
     token.state = state_of(text_of(tree, "state", true));
     token.volume = text_of(tree, "volume", true);
@@ -149,21 +172,7 @@ CvfsToken CvfsToken::from_json(const std::string& json) {
 }
 
 std::vector<int> token_keyslots(const std::string& json) {
-    pt::ptree tree = parse(json);
-    auto list = tree.get_child_optional("keyslots");
-    if (!list) refuse("\"keyslots\" is missing");
-    if (list->empty() && !list->data().empty()) refuse("\"keyslots\" must be a list");
-    std::vector<int> keyslots;
-    for (const auto& [key, value] : *list) {
-        const std::string& id = value.data();
-        int number = -1;
-        auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), number);
-        if (!key.empty() || !value.empty() || ec != std::errc() || end != id.data() + id.size() ||
-            number < 0)
-            refuse("\"keyslots\" must be a list of keyslot numbers as strings");
-        keyslots.push_back(number);
-    }
-    return keyslots;
+    return keyslots_of(parse(json));
 }
 
 }  // namespace cvfs

@@ -1,7 +1,7 @@
 // A small JSON tree for the hostile-header generator: it keeps member order,
 // duplicate keys, and numbers and strings exactly as written, so an edit
 // changes only what it names. Strings stay in their escaped form. It is the
-// generator's own code: cvfs reads headers with Boost.PropertyTree and
+// generator's own code: cvfs reads headers with nlohmann-json and
 // libcryptsetup with json-c, and neither is used here.
 #pragma once
 

@@ -74,7 +74,7 @@ TEST_CASE("token values with quotes and slashes are escaped") {
 
 TEST_CASE("broken token JSON is refused with the reason") {
     CHECK(CvfsToken::from_json(kValid).state == TokenState::Ready);
-    CHECK_THAT(refusal_of("{\"type\":\"cvfs\""), Catch::Contains("not JSON"));
+    CHECK_THAT(refusal_of("{\"type\":\"cvfs\""), Catch::Contains("not valid JSON"));
     CHECK_THAT(refusal_of(R"({"type":"luks2-keyring","keyslots":[],"state":"ready","volume":"v","provider":"p"})"),
                Catch::Contains("\"type\" is \"luks2-keyring\"; expected \"cvfs\""));
     CHECK_THAT(refusal_of(R"({"type":"cvfs","keyslots":["0"],"state":"ready","volume":"v"})"),
@@ -90,6 +90,54 @@ TEST_CASE("broken token JSON is refused with the reason") {
     CHECK_THAT(refusal_of(R"({"type":"cvfs","keyslots":["0"],"state":"ready","volume":"v","provider":"p",)"
                           R"("provider_data":{"k":{"nested":"x"}}})"),
                Catch::Contains("provider_data \"k\" must be a string"));
+}
+
+TEST_CASE("token JSON keeps the bytes earlier cvfs wrote, and reads what it wrote") {
+    CvfsToken token = sample_token();
+    token.provider_data = {{"key_id", "k-123"}};
+    token.generation = 7;
+    token.generation_mac = std::string(64, 'a');
+    token.counter = "tpm";
+    token.counter_index = "0x01c80000";
+    CHECK(token.to_json(std::vector<int>{2, 0}) ==
+          R"({"type":"cvfs","keyslots":["2","0"],"state":"initializing","volume":"data0",)"
+          R"("provider":"otp","fs":"ext4","created_by":"cvfs 0.1.0","provider_data":{"key_id":"k-123"},)"
+          R"("generation":"7","generation_mac":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",)"
+          R"("counter":"tpm","counter_index":"0x01c80000"})");
+    // Earlier writers escaped '/' and wrote control characters as \u00XX.
+    CvfsToken old = CvfsToken::from_json(
+        R"({"type":"cvfs","keyslots":["1"],"state":"ready","volume":"v","provider":"tpm",)"
+        R"("fs":"","created_by":"cvfs 0.1.0","provider_data":{"sealed":"AAEC\/w==","note":"a\u001Fb"},)"
+        R"("generation":"12","generation_mac":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",)"
+        R"("counter":"none","counter_index":""})");
+    CHECK(old.provider_data.at("sealed") == "AAEC/w==");
+    CHECK(old.provider_data.at("note") == "a\x1f" "b");
+    CHECK(old.generation == 12u);
+    CHECK(old.counter == "none");
+    // Brackets inside strings are text, not nesting.
+    std::string brackets(40, '[');
+    token.provider_data = {{"k", brackets}};
+    CHECK(CvfsToken::from_json(token.to_json(0)).provider_data.at("k") == brackets);
+}
+
+TEST_CASE("token values of another JSON type than string are refused by name") {
+    auto with = [](const std::string& members) {
+        return refusal_of(R"({"type":"cvfs","keyslots":["0"],"state":"ready","volume":"v","provider":"p",)" +
+                          members + "}");
+    };
+    CHECK_THAT(with(R"("fs":5)"), Catch::Contains("\"fs\" must be a string, not a number"));
+    CHECK_THAT(with(R"("created_by":null)"), Catch::Contains("\"created_by\" must be a string, not null"));
+    CHECK_THAT(with(R"("provider_data":{"k":true})"),
+               Catch::Contains("provider_data \"k\" must be a string, not a boolean"));
+    CHECK_THAT(with(R"("provider_data":["x"])"), Catch::Contains("\"provider_data\" must be an object, not a list"));
+    CHECK_THAT(with(R"("generation":5,"generation_mac":"","counter":"none","counter_index":"")"),
+               Catch::Contains("\"generation\" must be a string, not a number"));
+    CHECK_THAT(refusal_of(R"({"type":"cvfs","keyslots":[0],"state":"ready","volume":"v","provider":"p"})"),
+               Catch::Contains("keyslot numbers as strings, not 0"));
+    CHECK_THAT(refusal_of(R"(["cvfs"])"), Catch::Contains("its JSON is array, not an object"));
+    CvfsToken token = sample_token();
+    token.provider_data = {{"k", "\xff"}};
+    CHECK_THROWS_WITH(token.to_json(0), Catch::Contains("a value is not UTF-8 text"));
 }
 
 TEST_CASE("write_token replaces the cvfs token and keeps its keyslot") {
