@@ -12,7 +12,9 @@
 #   - `-p err` of a unit shows exactly the lines of its error messages (with
 #     their hints), at priority 3, naming the volume, and nothing of a unit
 #     that succeeded, whose info lines are there at priority 6;
-#   - the same command with stderr not the journal prints no "<N>" prefix.
+#   - the same command with stderr not the journal prints no "<N>" prefix;
+#   - under systemd-cryptsetup@VOL.service, the cvfs token plugin's refusal
+#     of a tampered header is at priority 3 in that unit's -p err.
 # Needs root and device-mapper (run in the VM rig).
 #
 # Usage: scenarios/journal.sh BUILD_DIR [CASE...]
@@ -22,7 +24,8 @@ set -Eeuo pipefail
 build_dir=$(realpath "$1"); shift
 readonly scenario=journal root=/tmp/cvfs-journal
 source "$(dirname "$0")/lib.sh"
-all_cases=(start_journald volumes succeeding_open failing_open usage_error)
+source "$(dirname "$0")/crypttab_lib.sh"
+all_cases=(start_journald volumes succeeding_open failing_open usage_error token_refusal)
 journald_pid=""
 
 # as_unit UNIT CMD...: runs CMD as systemd runs a unit's ExecStart (see above).
@@ -152,9 +155,27 @@ case_usage_error() {
 $plain"
 }
 
+case_token_refusal() {
+  local unit=systemd-cryptsetup@tampered.service status=0 loop shown
+  case_install_plugin
+  printf 'volume = "tampered"\ndev = "%s/tampered.img"\nmakefs = "ext4"\n\n[encrypt.keyfile]\nkey_file = "%s/keys/tampered.key"\n\n[device]\nsize = "64M"\n' \
+    "$root" "$root" >"$confdir/volumes/tampered.toml"
+  cvfs init --yes tampered
+  loop=$(tamper tampered)
+  as_unit "$unit" "$attach" attach tampered "$loop" none headless=true || status=$?
+  ((status != 0)) || fail "systemd-cryptsetup opened a tampered header"
+  wait_for "$unit" "cvfs token: error: "
+  shown=$(journal_of "$unit" -p err)
+  echo "--- journalctl -p err -u $unit"; echo "$shown"
+  grep -q '^cvfs token: error: .*cipher_null' <<<"$shown" || fail "-p err does not show the token plugin's refusal"
+  ! grep -E '^<[0-7]>|^cvfs token: (info|warning):' <<<"$shown" || fail "-p err shows more than the token plugin's errors"
+  check_no_mapping tampered
+  losetup -d "$loop"
+}
+
 cleanup() {
   [[ -n $journald_pid ]] && kill "$journald_pid" 2>/dev/null && wait "$journald_pid" 2>/dev/null
-  return 0
+  detach_loops
 }
 trap cleanup EXIT
 run_cases "$@"
