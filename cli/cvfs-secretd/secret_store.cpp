@@ -3,6 +3,7 @@
 #include "secret_store.h"
 
 #include "base/json.h"
+#include "cvfs/text.hpp"
 
 #include <algorithm>
 #include <fcntl.h>
@@ -132,11 +133,9 @@ SecretStore SecretStore::load(const std::string& path) {
     mode_t mode = st.st_mode & 07777;
     if ((st.st_uid != 0 && st.st_uid != geteuid()) || (mode != 0600 && mode != 0400)) {
         close(fd);
-        char octal[8];
-        std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
         throw std::runtime_error(
             "secret store " + path + ": owner uid " + std::to_string(st.st_uid) + ", mode " +
-            octal +
+            sdk::octal_mode(mode) +
             "; it must be owned by root (or the service user) with mode 0600: run `chmod 600 " +
             path + "`");
     }

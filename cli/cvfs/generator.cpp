@@ -16,6 +16,7 @@
 // unit (docs/boot.md). A kernel command line with cvfs.auto=0 makes no units.
 #include <unistd.h>
 
+#include <cvfs/hex.hpp>
 #include <cvfs/key_provider.h>
 
 #include <filesystem>
@@ -51,10 +52,8 @@ std::string unit_escape(const std::string& text) {
         } else if (std::isalnum(c) || c == ':' || c == '_' || (c == '.' && i > 0)) {
             out += static_cast<char>(c);
         } else {
-            static const char* hex = "0123456789abcdef";
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 0xf];
+            const uint8_t byte = c;
+            out += "\\x" + sdk::to_hex({&byte, 1});
         }
     }
     return out;

@@ -10,6 +10,8 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include <cvfs/hex.hpp>
+
 #include <array>
 #include <memory>
 #include <vector>
@@ -78,13 +80,8 @@ SecureBuffer rollback_mac_key(const SecureBuffer& volume_key) {
 }
 
 std::string rollback_mac(const SecureBuffer& key, const RollbackRecord& record) {
-    static const char digits[] = "0123456789abcdef";
-    std::string hex;
-    for (uint8_t byte : raw_mac(key, record)) {
-        hex.push_back(digits[byte >> 4]);
-        hex.push_back(digits[byte & 0xf]);
-    }
-    return hex;
+    const auto mac = raw_mac(key, record);
+    return sdk::to_hex(mac);
 }
 
 bool rollback_mac_matches(const SecureBuffer& key, const RollbackRecord& record, const std::string& mac) {

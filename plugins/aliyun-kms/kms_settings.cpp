@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "cvfs/text.hpp"
 #include "cvfs/unique_fd.hpp"
 #include "flat_json.h"
 
@@ -21,11 +22,7 @@ using sdk::UniqueFd;
 
 constexpr size_t kMaxSecretFile = 64 * 1024;
 
-std::string octal(mode_t mode) {
-    char text[8];
-    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-    return text;
-}
+using sdk::octal_mode;
 
 std::string where(const Config& config, const char* key) {
     const auto* item = config.find(key);
@@ -61,7 +58,7 @@ void check_inline_secrets_allowed(const Config& config, const char* key) {
     if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 077) != 0)
         throw Error(CVFS_E_PERMISSION_DENIED,
                     where(config, key) + key + " is a secret, but " + source + " is owned by uid " +
-                        std::to_string(st.st_uid) + " with mode " + octal(st.st_mode) +
+                        std::to_string(st.st_uid) + " with mode " + octal_mode(st.st_mode) +
                         ": run `chown root " + source + " && chmod 600 " + source +
                         "`, or move the secret to " + key + "_file");
 }
@@ -121,7 +118,7 @@ SecretText read_secret_file(const Config& config, const char* key, const std::st
     if ((st.st_uid != 0 && st.st_uid != geteuid()) || (mode != 0600 && mode != 0400))
         throw Error(CVFS_E_PERMISSION_DENIED, at + key + " " + path + " is owned by uid " +
                                                   std::to_string(st.st_uid) + " with mode " +
-                                                  octal(mode) +
+                                                  octal_mode(mode) +
                                                   "; it must be root's, mode 0600 or 0400: run "
                                                   "`chown root " +
                                                   path + " && chmod 600 " + path + "`");

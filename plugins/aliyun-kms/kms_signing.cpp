@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "base64.h"
+#include "cvfs/hex.hpp"
 #include "cvfs/plugin.hpp"
 #include "flat_json.h"
 #include "locked_memory.h"
@@ -185,13 +186,7 @@ std::string string_to_sign(const HeaderList& headers) {
 std::string sha256_upper_hex(std::string_view data) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string hex;
-    for (unsigned char byte : digest) {
-        hex += kHex[byte >> 4];
-        hex += kHex[byte & 15];
-    }
-    return hex;
+    return sdk::to_hex(digest, sdk::HexCase::Upper);
 }
 
 std::string http_date(std::time_t when) {

@@ -36,6 +36,7 @@
 #include <string>
 
 #include "cvfs/plugin.hpp"
+#include "cvfs/text.hpp"
 #include "cvfs/unique_fd.hpp"
 #include "loop_devices.h"
 
@@ -50,19 +51,7 @@ constexpr uint64_t kMinimumSize = 16ull << 20;
 
 std::string errno_text() { return std::strerror(errno); }
 
-// "1.0 GiB", "12 MiB": sizes for a person.
-std::string human_size(uint64_t bytes) {
-    static const char* const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double value = static_cast<double>(bytes);
-    size_t unit = 0;
-    while (value >= 1024 && unit + 1 < std::size(units)) {
-        value /= 1024;
-        ++unit;
-    }
-    char text[32];
-    std::snprintf(text, sizeof text, unit >= 3 ? "%.1f %s" : "%.0f %s", value, units[unit]);
-    return text;
-}
+using cvfs::sdk::human_size;
 
 // "256M" -> 268435456. Nothing when the text is not a size.
 std::optional<uint64_t> parse_size(const std::string& text) {

@@ -33,18 +33,6 @@ std::string read_line(const std::string& path) {
     return line;
 }
 
-std::string human_size(uint64_t bytes) {
-    static const char* const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double value = static_cast<double>(bytes);
-    size_t unit = 0;
-    while (value >= 1024 && unit + 1 < std::size(units)) {
-        value /= 1024;
-        ++unit;
-    }
-    char text[32];
-    std::snprintf(text, sizeof text, unit >= 2 ? "%.1f %s" : "%.0f %s", value, units[unit]);
-    return text;
-}
 
 BlockDevice::BlockDevice(const SystemRoot& system, std::string name)
     : system_(system), name_(std::move(name)) {}

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "cvfs/text.hpp"
+
 namespace cvfs_nvme {
 
 // Where the system's folders are. `root` is "" for the real system, or a
@@ -71,7 +73,7 @@ std::string block_device_by_number(const SystemRoot& system, const std::string& 
 // The first line of a file with trailing blanks removed; "" when unreadable.
 std::string read_line(const std::string& path);
 
-// "1.0 GiB", "12 MiB": sizes for a person.
-std::string human_size(uint64_t bytes);
+// Sizes for a person: the SDK's ("1.5 GiB", "12 MiB").
+using cvfs::sdk::human_size;
 
 }  // namespace cvfs_nvme

@@ -24,7 +24,6 @@
 // is ever made in ordinary memory.
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,6 +33,7 @@
 #include <string>
 
 #include "cvfs/plugin.hpp"
+#include "cvfs/secret_prompt.hpp"
 #include "cvfs/secret_file.hpp"
 #include "cvfs/unique_fd.hpp"
 
@@ -46,8 +46,6 @@ using cvfs::sdk::UniqueFd;
 using cvfs::sdk::SecretOut;
 
 constexpr size_t kMaxPassphrase = 8192;
-
-std::string errno_text() { return std::strerror(errno); }
 
 // What [encrypt.passphrase] asks for.
 struct Settings {
@@ -85,97 +83,10 @@ void read_key_file(const Settings& s, SecretOut& out) {
 
 // ---- prompt ------------------------------------------------------------------
 
-// The controlling terminal with echo turned off while the object lives.
-class SilentTerminal {
-public:
-    explicit SilentTerminal(const Call& call) : fd_(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) {
-        if (fd_.get() < 0)
-            throw Error(CVFS_E_NOT_SUPPORTED,
-                        "no terminal to ask for the passphrase of volume '" + std::string(call.volume()) +
-                            "' (/dev/tty: " + errno_text() +
-                            "); run cvfs from a terminal, or use key_file in [encrypt.passphrase]");
-        if (tcgetattr(fd_.get(), &saved_) != 0)
-            throw Error(CVFS_E_NOT_SUPPORTED, "/dev/tty is not a terminal: " + errno_text());
-        termios silent = saved_;
-        silent.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        silent.c_lflag |= ECHONL;  // the Enter key still moves to the next line
-        if (tcsetattr(fd_.get(), TCSAFLUSH, &silent) != 0)
-            throw Error(CVFS_E_UNAVAILABLE, "cannot turn off echo on /dev/tty: " + errno_text());
-    }
-    SilentTerminal(const SilentTerminal&) = delete;
-    SilentTerminal& operator=(const SilentTerminal&) = delete;
-    ~SilentTerminal() { tcsetattr(fd_.get(), TCSAFLUSH, &saved_); }
-
-    void say(const std::string& text) const {
-        if (write(fd_.get(), text.data(), text.size()) < 0)
-            throw Error(CVFS_E_UNAVAILABLE, "cannot write to /dev/tty: " + errno_text());
-    }
-
-    // Reads one line into `data` (without its newline) and returns its length.
-    size_t read_line(uint8_t* data, size_t capacity) const {
-        size_t length = 0;
-        for (;;) {
-            uint8_t byte = 0;
-            ssize_t n = read(fd_.get(), &byte, 1);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) throw Error(CVFS_E_UNAVAILABLE, "cannot read /dev/tty: " + errno_text());
-            if (n == 0 || byte == '\n') break;
-            if (length == capacity) {
-                explicit_bzero(&byte, sizeof byte);
-                throw Error(CVFS_E_INVALID_ARGUMENT,
-                            "passphrase longer than " + std::to_string(capacity) + " bytes");
-            }
-            data[length++] = byte;
-            explicit_bzero(&byte, sizeof byte);
-        }
-        if (length == 0) throw Error(CVFS_E_INVALID_ARGUMENT, "empty passphrase");
-        return length;
-    }
-
-private:
-    UniqueFd fd_;
-    termios saved_{};
-};
-
-// A locked buffer of the host, released (and wiped) when the object goes.
-class ScratchSecret {
-public:
-    ScratchSecret(const Call& call, size_t size) : services_(call.services()) {
-        if (services_->secret_alloc(size, &secret_) != CVFS_OK)
-            throw Error(CVFS_E_UNAVAILABLE, "cannot get locked memory for the passphrase");
-    }
-    ScratchSecret(const ScratchSecret&) = delete;
-    ScratchSecret& operator=(const ScratchSecret&) = delete;
-    ~ScratchSecret() { services_->secret_free(&secret_); }
-    cvfs_secret& get() { return secret_; }
-
-private:
-    const cvfs_host_services* services_;
-    cvfs_secret secret_{};
-};
-
-// Compares without an early exit, so timing says nothing about the content.
-bool same_bytes(const uint8_t* a, const uint8_t* b, size_t size) {
-    uint8_t difference = 0;
-    for (size_t i = 0; i < size; ++i) difference |= static_cast<uint8_t>(a[i] ^ b[i]);
-    return difference == 0;
-}
-
 void prompt_passphrase(const Call& call, uint32_t purpose, SecretOut& out) {
     if (out.capacity() < kMaxPassphrase) out.set_length(kMaxPassphrase);  // throws: too small
-    std::string volume(call.volume());
-    SilentTerminal tty(call);
-    tty.say("Passphrase for volume " + volume + ": ");
-    size_t length = tty.read_line(out.data(), kMaxPassphrase);
-    if (purpose == CVFS_KEY_PURPOSE_ENROL) {
-        ScratchSecret again(call, kMaxPassphrase);
-        tty.say("Repeat the passphrase for volume " + volume + ": ");
-        size_t again_length = tty.read_line(again.get().data, kMaxPassphrase);
-        if (again_length != length || !same_bytes(out.data(), again.get().data, length))
-            throw Error(CVFS_E_PERMISSION_DENIED,
-                        "the two passphrases for volume " + volume + " differ; nothing was changed");
-    }
-    out.set_length(length);
+    const cvfs::sdk::SecretQuestion question{"passphrase", "use key_file in [encrypt.passphrase]"};
+    out.set_length(cvfs::sdk::ask_secret(call, question, purpose, out.data(), kMaxPassphrase));
 }
 
 // ---- the plugin ----------------------------------------------------------------

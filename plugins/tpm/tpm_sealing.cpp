@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 
+#include "cvfs/hex.hpp"
 #include "cvfs/plugin.hpp"
 
 namespace cvfs_tpm {
@@ -246,16 +247,7 @@ void compare_pcrs(const SealedBlob& blob, const std::vector<std::vector<uint8_t>
 
 }  // namespace
 
-std::string to_hex(std::span<const uint8_t> bytes) {
-    static const char digits[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(bytes.size() * 2);
-    for (uint8_t b : bytes) {
-        hex.push_back(digits[b >> 4]);
-        hex.push_back(digits[b & 15]);
-    }
-    return hex;
-}
+std::string to_hex(std::span<const uint8_t> bytes) { return cvfs::sdk::to_hex(bytes); }
 
 std::vector<std::vector<uint8_t>> read_pcrs(TpmContext& tpm, const PcrSelection& pcrs) {
     std::vector<std::vector<uint8_t>> values(pcrs.indexes.size());

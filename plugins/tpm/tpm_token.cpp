@@ -1,6 +1,8 @@
 // Token values of the TPM provider (see tpm_token.h).
 #include "tpm_token.h"
 
+#include <cvfs/hex.hpp>
+
 #include <cstdio>
 #include <stdexcept>
 
@@ -13,19 +15,9 @@ using cvfs::sdk::Error;
 constexpr const char* kTransientPrimary = "srk-ecc-p256";
 
 std::vector<uint8_t> from_hex(const std::string& hex) {
-    auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        return -1;
-    };
-    if (hex.size() % 2) throw std::invalid_argument("odd number of hex digits");
-    std::vector<uint8_t> bytes;
-    for (size_t i = 0; i < hex.size(); i += 2) {
-        int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-        if (hi < 0 || lo < 0) throw std::invalid_argument("not lowercase hex");
-        bytes.push_back(static_cast<uint8_t>(hi << 4 | lo));
-    }
-    return bytes;
+    auto bytes = cvfs::sdk::from_hex(hex);
+    if (!bytes) throw std::invalid_argument("not an even number of hex digits");
+    return *bytes;
 }
 
 [[noreturn]] void damaged(const char* key, const std::string& why) {

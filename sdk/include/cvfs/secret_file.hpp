@@ -19,17 +19,14 @@
 #include <string>
 
 #include "cvfs/plugin.hpp"
+#include "cvfs/text.hpp"
 #include "cvfs/unique_fd.hpp"
 
 namespace cvfs::sdk {
 
 namespace secret_file_detail {
 
-inline std::string octal_mode(mode_t mode) {
-    char text[8];
-    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-    return text;
-}
+using sdk::octal_mode;
 
 inline void check(const std::string& path, const std::string& where, const struct stat& st, size_t min_size,
                   size_t max_size) {

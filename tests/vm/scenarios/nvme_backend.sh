@@ -78,7 +78,7 @@ check_show() {
   json=$(cvfs show --json otp0)
   printf '%s\n' "$json"
   for text in '"node": "/dev/nvme0n1p1"' 'partition 1 \"otp\"' 'NVMe namespace 1 nvme0n1' \
-    'QEMU NVMe Ctrl' 'serial cvfs-nvme0' '48.0 MiB' '"state": "ready"'; do
+    'QEMU NVMe Ctrl' 'serial cvfs-nvme0' '48 MiB' '"state": "ready"'; do
     grep -qF -- "$text" <<<"$json" || { echo "show lacks: $text" >&2; return 1; }
   done
   volume gone0 PARTLABEL=nowhere otp 'wait = 0'
