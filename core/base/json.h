@@ -78,6 +78,15 @@ struct JsonTextIterator {
     bool operator==(const JsonTextIterator& o) const { return at == o.at; }
 };
 
+// A value's JSON type as a sentence names it ("a string", "an object",
+// "null"), for errors that say what was found instead of what was expected.
+template <class Json>
+std::string json_type_phrase(const Json& value) {
+    std::string name = value.type_name();
+    if (value.is_null()) return name;
+    return (value.is_object() || value.is_array() ? "an " : "a ") + name;
+}
+
 // Parse `text` into a Json (nlohmann::json or another basic_json), within
 // `limits`. Duplicate object keys keep the last value, as nlohmann does.
 template <class Json = nlohmann::json>

@@ -34,15 +34,14 @@ Json parse(const std::string& json) {
     } catch (const JsonError& e) {
         refuse(e.what());
     }
-    if (!tree.is_object()) refuse(std::string("its JSON is ") + tree.type_name() + ", not an object");
+    if (!tree.is_object()) refuse("its JSON is " + json_type_phrase(tree) + ", not an object");
     return tree;
 }
 
 // `value` must be a string: "<what> must be a string, not a number".
 const std::string& string_of(const Json& value, const std::string& what) {
     if (!value.is_string())
-        refuse(what + " must be a string, not " +
-               (value.is_null() ? std::string("null") : std::string("a ") + value.type_name()));
+        refuse(what + " must be a string, not " + json_type_phrase(value));
     return value.get_ref<const std::string&>();
 }
 
@@ -68,7 +67,7 @@ std::map<std::string, std::string> provider_data_of(const Json& tree) {
     if (child == tree.end()) return data;
     if (!child->is_object())
         refuse(std::string("\"provider_data\" must be an object, not ") +
-               (child->is_array() ? "a list" : child->type_name()));
+               (child->is_array() ? "a list" : json_type_phrase(*child)));
     for (const auto& [key, value] : child->items())
         data[key] = string_of(value, "provider_data \"" + key + "\"");
     return data;

@@ -134,7 +134,8 @@ TEST_CASE("token values of another JSON type than string are refused by name") {
                Catch::Contains("\"generation\" must be a string, not a number"));
     CHECK_THAT(refusal_of(R"({"type":"cvfs","keyslots":[0],"state":"ready","volume":"v","provider":"p"})"),
                Catch::Contains("keyslot numbers as strings, not 0"));
-    CHECK_THAT(refusal_of(R"(["cvfs"])"), Catch::Contains("its JSON is array, not an object"));
+    CHECK_THAT(refusal_of(R"(["cvfs"])"), Catch::Contains("its JSON is an array, not an object"));
+    CHECK_THAT(with(R"("volume":{"name":"v"})"), Catch::Contains("\"volume\" must be a string, not an object"));
     CvfsToken token = sample_token();
     token.provider_data = {{"k", "\xff"}};
     CHECK_THROWS_WITH(token.to_json(0), Catch::Contains("a value is not UTF-8 text"));

@@ -84,17 +84,10 @@ private:
     bool armed_ = false, inside_ = false;
 };
 
-// "a string", "an object", "null": a JSON type, as a sentence names it.
-std::string a_type(const Json& value) {
-    std::string name = value.type_name();
-    if (value.is_null()) return name;
-    return (value.is_object() || value.is_array() ? "an " : "a ") + name;
-}
-
 const Json& member(const Json& object, std::string_view key, const std::string& where) {
     if (!object.is_object())
         malformed(where + ": expected an object holding \"" + std::string(key) + "\", found " +
-                  a_type(object));
+                  json_type_phrase(object));
     auto it = object.find(key);
     if (it == object.end()) malformed(where + ": \"" + std::string(key) + "\" is missing");
     return *it;
@@ -102,7 +95,7 @@ const Json& member(const Json& object, std::string_view key, const std::string& 
 
 [[noreturn]] void mistyped(const Json& value, std::string_view key, const char* expected,
                            const std::string& where) {
-    malformed(where + ": \"" + std::string(key) + "\" is " + a_type(value) + ", expected " +
+    malformed(where + ": \"" + std::string(key) + "\" is " + json_type_phrase(value) + ", expected " +
               expected);
 }
 
