@@ -11,6 +11,9 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <openssl/core_names.h>
+
+#include <cstring>
 
 #include "evidence_error.h"
 
@@ -69,6 +72,23 @@ std::optional<Bytes> extension_content(X509* cert, const char* oid) {
 }
 
 }  // namespace
+
+Pkey p256_public_key(std::span<const uint8_t, 64> xy) {
+    uint8_t point[65];
+    point[0] = 0x04;  // uncompressed
+    std::memcpy(point + 1, xy.data(), xy.size());
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>("P-256"), 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point),
+        OSSL_PARAM_construct_end()};
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+        EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr), EVP_PKEY_CTX_free);
+    EVP_PKEY* key = nullptr;
+    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
+        EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+        return nullptr;
+    return Pkey(key);
+}
 
 Sha256 spki_sha256(EVP_PKEY* key) {
     unsigned char* der = nullptr;

@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -64,5 +65,10 @@ PeerCertificate read_peer_certificate(std::string_view pem);
 
 // SHA-256 of the DER SubjectPublicKeyInfo of `key`.
 Sha256 spki_sha256(EVP_PKEY* key);
+
+// A P-256 public key from its point's coordinates (x || y, 32 bytes each, as
+// TDX quotes and TPM2 public areas carry them); null when that is no point
+// on the curve.
+Pkey p256_public_key(std::span<const uint8_t, 64> xy);
 
 }  // namespace cvfs::ratls

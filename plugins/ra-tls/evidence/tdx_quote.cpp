@@ -58,9 +58,6 @@ private:
 struct MdCtxFree {
     void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
-struct PkeyCtxFree {
-    void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
 
 // Where the parts of a quote are, from its version and declared lengths.
 struct QuoteLayout {
@@ -138,19 +135,9 @@ TdxClaims claims_of(std::span<const uint8_t> q, const QuoteLayout& l) {
 
 // The attestation key (x||y) as a P-256 public key.
 Pkey p256_key(std::span<const uint8_t> xy) {
-    uint8_t point[65];
-    point[0] = 0x04;
-    std::memcpy(point + 1, xy.data(), 64);
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("group", const_cast<char*>("P-256"), 0),
-                           OSSL_PARAM_construct_octet_string("pub", point, sizeof point),
-                           OSSL_PARAM_construct_end()};
-    std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
-        EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-    EVP_PKEY* key = nullptr;
-    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
-        EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-        refused("the TDX attestation key is not a valid P-256 point");
-    return Pkey(key);
+    Pkey key = xy.size() == 64 ? p256_public_key(xy.first<64>()) : nullptr;
+    if (!key) refused("the TDX attestation key is not a valid P-256 point");
+    return key;
 }
 
 // Rates the TCB from the collateral that is configured; refuses statuses

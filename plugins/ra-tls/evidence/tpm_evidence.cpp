@@ -39,9 +39,6 @@ Bytes take_field(std::span<const uint8_t>& in, const char* name) {
     return field;
 }
 
-struct PkeyCtxFree {
-    void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
 struct MdCtxFree {
     void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
@@ -58,21 +55,12 @@ Pkey ak_key(const TPM2B_PUBLIC& ak) {
     const auto& x = area.unique.ecc.x;
     const auto& y = area.unique.ecc.y;
     if (x.size != 32 || y.size != 32) refused("the TPM attestation key's point is not 32+32 bytes");
-    uint8_t point[65];
-    point[0] = 0x04;
-    std::memcpy(point + 1, x.buffer, 32);
-    std::memcpy(point + 33, y.buffer, 32);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>("P-256"), 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point),
-        OSSL_PARAM_construct_end()};
-    std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
-        EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-    EVP_PKEY* key = nullptr;
-    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
-        EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-        refused("the TPM attestation key is not a valid P-256 point");
-    return Pkey(key);
+    uint8_t xy[64];
+    std::memcpy(xy, x.buffer, 32);
+    std::memcpy(xy + 32, y.buffer, 32);
+    Pkey key = p256_public_key(xy);
+    if (!key) refused("the TPM attestation key is not a valid P-256 point");
+    return key;
 }
 
 // ECDSA (r, s) as DER, for EVP_DigestVerify.
