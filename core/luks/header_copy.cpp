@@ -136,6 +136,11 @@ bool magic_at(int fd, off_t offset, const std::string& device) {
     return offset == 0 ? magic == primary : magic == secondary;
 }
 
+// The 48-byte subsystem field of a LUKS2 binary header (after magic,
+// version, hdr_size, seqid, label, checksum_alg, salt and uuid).
+constexpr off_t kSubsystemOffset = 208;
+constexpr size_t kSubsystemLength = 48;
+
 }  // namespace
 
 int copy_header_to_memfd(const std::string& device) {
@@ -161,6 +166,23 @@ bool has_luks_magic(const std::string& device) {
     // The LUKS2 metadata sizes allowed by the specification, 16 KiB to 4 MiB.
     for (off_t offset = 16 * 1024; offset <= 4 * 1024 * 1024; offset *= 2)
         if (magic_at(fd.get(), offset, device)) return true;
+    return false;
+}
+
+bool may_name_subsystem(const std::string& device, const std::string& prefix) {
+    if (prefix.size() > kSubsystemLength) return false;
+    const int fd = ::open(device.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return true;
+    Fd owned(fd);
+    std::vector<off_t> headers{0};
+    for (off_t offset = 16 * 1024; offset <= 4 * 1024 * 1024; offset *= 2) headers.push_back(offset);
+    std::array<char, kSubsystemLength> field{};
+    for (off_t header : headers) {
+        const ssize_t got = ::pread(owned.get(), field.data(), field.size(), header + kSubsystemOffset);
+        if (got < 0) return true;
+        if (got == static_cast<ssize_t>(field.size()) && std::memcmp(field.data(), prefix.data(), prefix.size()) == 0)
+            return true;
+    }
     return false;
 }
 

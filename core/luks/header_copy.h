@@ -22,4 +22,12 @@ std::string fd_path(int fd);
 // offsets. Throws cvfs::Error (Device) when the device cannot be opened or read.
 bool has_luks_magic(const std::string& device);
 
+// Could a LUKS2 header on `device` name a subsystem starting with `prefix`?
+// Looks at the subsystem field of the primary binary header and of a
+// secondary one at each of its possible offsets, unchecked: false only when
+// none of them starts with `prefix` (then no copy libcryptsetup could load
+// names it), true also when the device cannot be read. A cheap "no" before
+// a full load (read_format_marker).
+bool may_name_subsystem(const std::string& device, const std::string& prefix);
+
 }  // namespace cvfs

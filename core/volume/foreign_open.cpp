@@ -7,12 +7,16 @@
 #include "base/log.h"
 #include "luks/foreign_header.h"
 #include "luks/format_marker.h"
+#include "luks/header_copy.h"
 #include "luks/takeover_header.h"
 #include "plugin/plugin_host.h"
 
 namespace cvfs {
 
 bool is_cryptpilot_volume(const std::string& node) {
+    // Both subsystems start with "cryptpilot"; a header none of whose copies
+    // names it needs no full load (every open of a cvfs volume asks).
+    if (!may_name_subsystem(node, kCryptpilotSubsystem)) return false;
     auto marker = read_format_marker(node);
     return marker && !marker->has_cvfs_token &&
            (marker->subsystem == kCryptpilotSubsystem || marker->subsystem == kCryptpilotInitializing);

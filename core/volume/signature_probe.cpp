@@ -61,6 +61,17 @@ std::optional<std::string> filesystem_type(const std::string& device) {
     return lookup(probe.get(), "TYPE");
 }
 
+bool has_filesystem_of_type(const std::string& device, const std::string& type) {
+    Probe probe(blkid_new_probe_from_filename(device.c_str()));
+    if (!probe) return false;
+    blkid_probe_enable_superblocks(probe.get(), 1);
+    blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_TYPE);
+    char* names[] = {const_cast<char*>(type.c_str()), nullptr};
+    if (blkid_probe_filter_superblocks_type(probe.get(), BLKID_FLTR_ONLYIN, names) != 0) return false;
+    if (blkid_do_safeprobe(probe.get()) != 0) return false;
+    return lookup(probe.get(), "TYPE") == type;
+}
+
 void erase_signatures(const std::string& device) {
     Probe probe(blkid_new_probe_from_filename(device.c_str()));
     if (!probe) throw Error(ErrorKind::Device, "cannot open " + device + " to erase its signatures");

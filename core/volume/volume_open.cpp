@@ -117,8 +117,12 @@ Error no_filesystem(const VolumeConfig& volume, const std::string& mapped, const
 }
 
 // What libblkid says about the mapping of a ready volume, or nothing when it
-// holds a signature.
-std::optional<std::string> missing_filesystem(const std::string& mapped) {
+// holds a signature. The filesystem the volume was made with (`type`, when
+// known) is looked for first, alone: that is the answer of almost every open,
+// at a fraction of the reads of the probe for every signature libblkid knows,
+// which only runs to explain a mapping that does not show it.
+std::optional<std::string> missing_filesystem(const std::string& mapped, const std::optional<std::string>& type) {
+    if (type && has_filesystem_of_type(mapped, *type)) return std::nullopt;
     try {
         if (find_signature(mapped)) return std::nullopt;
         return "libblkid finds no signature";
@@ -243,7 +247,7 @@ void Engine::open(const VolumeConfig& volume) {
                                options_.cancel);
             parts.fs->make(fs_call, mapped);
         } else if (!temporary && (parts.fs || volume.mount)) {
-            if (auto found = missing_filesystem(mapped)) {
+            if (auto found = missing_filesystem(mapped, parts.fs ? parts.fs->mount_type() : std::nullopt)) {
                 if (!options_.no_mount) throw no_filesystem(volume, mapped, *found, activated_here);
                 log(LogLevel::Warning, "volume '" + volume.name + "': " + mapped + " shows no filesystem (" +
                                            *found + "); kept mapped, unmounted, as --no-mount asks");

@@ -54,3 +54,23 @@ TEST_CASE("a partition table counts as data") {
 TEST_CASE("a missing device cannot be probed") {
     CHECK_THROWS_WITH(find_signature("/nonexistent/disk.img"), Catch::Contains("cannot probe"));
 }
+
+TEST_CASE("the quick check finds the filesystem asked for, and no other") {
+    TempImage image(32 << 20);
+    CHECK_FALSE(has_filesystem_of_type(image.path, "ext4"));  // zeros
+    REQUIRE(image.run("mkfs.ext4 -q -F") == 0);
+    CHECK(has_filesystem_of_type(image.path, "ext4"));
+    CHECK_FALSE(has_filesystem_of_type(image.path, "xfs"));
+    CHECK_FALSE(has_filesystem_of_type(image.path, "vfat"));
+    erase_signatures(image.path);
+    CHECK_FALSE(has_filesystem_of_type(image.path, "ext4"));
+    CHECK_FALSE(has_filesystem_of_type("/nonexistent/disk.img", "ext4"));  // "no" is never an answer
+}
+
+TEST_CASE("the quick check knows xfs apart from ext4") {
+    TempImage image(300 << 20);
+    REQUIRE(image.run("mkfs.xfs -q -f") == 0);
+    CHECK(has_filesystem_of_type(image.path, "xfs"));
+    CHECK_FALSE(has_filesystem_of_type(image.path, "ext4"));
+    CHECK(find_signature(image.path) == std::optional<std::string>("xfs filesystem"));
+}
