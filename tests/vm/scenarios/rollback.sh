@@ -19,20 +19,20 @@ readonly scenario=rollback root=/tmp/cvfs-rollback
 source "$(dirname "$0")/lib.sh"
 step() { printf '== %s (%d s)\n' "$*" "$SECONDS"; }
 
-readonly name=rb img=$root/rb.img point=$root/mnt/rb
+readonly vol=rb img=$root/rb.img point=$root/mnt/rb
 
 write_volume() {
   printf 'volume = "%s"\ndev = "%s"\nmakefs = "ext4"\n\n[encrypt.keyfile]\nkey_file = "%s/keys/%s.key"\n' \
-    "$name" "$img" "$root" "$name" >"$confdir/volumes/$name.toml"
+    "$vol" "$img" "$root" "$vol" >"$confdir/volumes/$vol.toml"
   printf '\n[device]\nsize = "48M"\n\n[mount]\npoint = "%s"\n\n[rollback]\ncounter = "tpm"\n' "$point" \
-    >>"$confdir/volumes/$name.toml"
+    >>"$confdir/volumes/$vol.toml"
 }
 
 # The cvfs token of the block file, as cryptsetup exports it (its id in $token_id).
 export_token() {
   local id
   for id in 0 1 2 3 4 5 6 7; do
-    if cryptsetup token export --token-id "$id" "$img" 2>/dev/null | grep -q '"type":"cvfs"'; then
+    if cryptsetup token export --token-id "$id" "$img" 2>/dev/null | grep -qE '"type": ?"cvfs"'; then
       token_id=$id
       cryptsetup token export --token-id "$id" "$img"
       return
@@ -42,17 +42,17 @@ export_token() {
 }
 
 token_field() { export_token | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-generation() { "$cvfs_bin" -c "$confdir" status --json "$name" | python3 -c "import json,sys; print(json.load(sys.stdin)['generation'])"; }
+generation() { "$cvfs_bin" -c "$confdir" status --json "$vol" | python3 -c "import json,sys; print(json.load(sys.stdin)['generation'])"; }
 session() {  # session TEXT: open, write TEXT, close
-  cvfs open "$name"
+  cvfs open "$vol"
   echo "$1" >"$point/file.txt"
   sync
-  cvfs close "$name"
+  cvfs close "$vol"
 }
 open_and_check() {  # open_and_check TEXT: open, the file says TEXT, close
-  cvfs open "$name"
+  cvfs open "$vol"
   [[ $(cat "$point/file.txt") == "$1" ]] || fail "the file says '$(cat "$point/file.txt")', not '$1'"
-  cvfs close "$name"
+  cvfs close "$vol"
 }
 
 setup
@@ -60,13 +60,13 @@ setup
 write_volume
 
 step "init makes the counter and records its value"
-cvfs init --yes "$name"
+cvfs init --yes "$vol"
 index=$(token_field counter_index)
 [[ $(token_field counter) == tpm && $index == 0x0130* ]] || fail "the token names counter $(token_field counter) $index"
-tpm2_nvreadpublic "$index" | grep -q nt_counter || fail "$index is no NV counter in the TPM"
+tpm2_nvreadpublic -T device:/dev/tpmrm0 "$index" >/dev/null || fail "$index is not defined in the TPM"
 first=$(generation)
-cvfs status "$name" | grep -q "counter tpm, generation $first"
-cvfs show "$name" | grep -qE "tpm $first"
+cvfs status "$vol" | grep -q "counter tpm, generation $first"
+cvfs show "$vol" | grep -qE "tpm $first"
 
 step "each open advances the generation; snapshot, two sessions, restore"
 session one
@@ -78,17 +78,17 @@ session three
 cp --sparse=always "$root/snapshot.img" "$img"
 
 step "the restored copy is refused, exit code 7, nothing mapped"
-expect_failure "this volume is older than its last use (generation $((first + 1)), last seen $((first + 3)))" open "$name"
-status=0; "$cvfs_bin" -c "$confdir" open "$name" >/dev/null 2>&1 || status=$?
+expect_failure "this volume is older than its last use (generation $((first + 1)), last seen $((first + 3)))" open "$vol"
+status=0; "$cvfs_bin" -c "$confdir" open "$vol" >/dev/null 2>&1 || status=$?
 ((status == 7)) || fail "open of a rolled-back volume exited $status, not 7"
-[[ ! -e /dev/mapper/$name ]] || fail "the rolled-back volume was mapped"
-expect_failure "no terminal to ask" open --accept-rollback "$name" </dev/null
+[[ ! -e /dev/mapper/$vol ]] || fail "the rolled-back volume was mapped"
+expect_failure "no terminal to ask" open --accept-rollback "$vol" </dev/null
 
 step "--accept-rollback opens the old copy and resynchronises"
-cvfs open --accept-rollback --yes "$name" 2>&1 | tee "$root/accept.log"
+cvfs open --accept-rollback --yes "$vol" 2>&1 | tee "$root/accept.log"
 grep -q "accept-rollback" "$root/accept.log" || fail "the accepted rollback was not logged"
 [[ $(cat "$point/file.txt") == one ]]
-cvfs close "$name"
+cvfs close "$vol"
 open_and_check one
 
 step "a generation raised by hand is refused by the HMAC"
@@ -100,8 +100,8 @@ token["generation"] = type(token["generation"])(int(token["generation"]) + 5)
 json.dump(token, open(sys.argv[2], "w"))
 PY
 cryptsetup token import --token-id "$token_id" --token-replace --json-file "$root/forged.json" "$img"
-expect_failure "does not match its HMAC" open "$name"
-[[ ! -e /dev/mapper/$name ]] || fail "the forged volume was mapped"
+expect_failure "does not match its HMAC" open "$vol"
+[[ ! -e /dev/mapper/$vol ]] || fail "the forged volume was mapped"
 cryptsetup token import --token-id "$token_id" --token-replace --json-file "$root/token.json" "$img"
 open_and_check one
 
@@ -110,24 +110,23 @@ for point_spec in Esys_NV_Read:0 cvfs::write_token:0 Esys_NV_Increment:0; do
   symbol=${point_spec%:*} skip=${point_spec##*:}
   echo "-- open killed at $symbol"
   before=$(generation)
-  kill_at "$symbol" "$skip" open "$name"
-  cvfs open "$name"   # a mapping the killed open left is taken over as it is
-  cvfs close "$name"
+  kill_at "$symbol" "$skip" open "$vol"
+  cvfs open "$vol"   # a mapping the killed open left is taken over as it is
+  cvfs close "$vol"
   open_and_check one  # an interrupted advance (header one ahead) is repaired here
-  open_and_check one
   after=$(generation)
   ((after > before)) || fail "the generation did not advance after the kill at $symbol ($before -> $after)"
-  check_nothing_left "$name"
+  check_nothing_left "$vol"
 done
 
 step "the NV index undefined: a clear error naming the volume and the index"
-tpm2_nvundefine -C o "$index"
-expect_failure "volume '$name': rollback counter 'tpm'" open "$name"
-expect_failure "its counter $index is gone" open "$name"
-[[ ! -e /dev/mapper/$name ]]
-cvfs open --accept-rollback --yes "$name"
+tpm2_nvundefine -T device:/dev/tpmrm0 -C o "$index"
+expect_failure "volume '$vol': rollback counter 'tpm'" open "$vol"
+expect_failure "its counter $index is gone" open "$vol"
+[[ ! -e /dev/mapper/$vol ]]
+cvfs open --accept-rollback --yes "$vol"
 [[ $(cat "$point/file.txt") == one ]]
-cvfs close "$name"
+cvfs close "$vol"
 [[ $(token_field counter_index) == 0x0130* ]]
 open_and_check one
 
