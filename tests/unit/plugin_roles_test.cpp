@@ -173,3 +173,42 @@ TEST_CASE("a plugin asked for in the wrong role is not found there") {
     CHECK(e.kind() == ErrorKind::Config);  // the configuration names a device backend that is not there
     CHECK_THAT(e.what(), Contains("no device backend plugin 'fixture-fs'"));
 }
+
+TEST_CASE("a rollback counter creates, reads and increments; a gone counter names the volume and id") {
+    PluginRegistry registry(fixture_global());
+    PluginRef ref = plugin_ref("fixture-counter", "rollback");
+    RollbackCounter counter = registry.rollback_counter(ref);
+    CHECK(counter.info().kind == CVFS_KIND_ROLLBACK_COUNTER);
+    PluginCall call(volume_named("data0"), ref, in_seconds(5));
+    counter.check_config(call);
+    RollbackCounter::Created made = counter.create(call);
+    CHECK(made.id == "c1");
+    CHECK(made.value == 5u);
+    CHECK(counter.read(call, "c1") == 5u);
+    CHECK(counter.increment(call, "c1") == 6u);
+    CHECK(counter.read(call, "c1") == 6u);
+
+    Error gone = error_of([&] { counter.read(call, "c9"); });
+    CHECK(gone.kind() == ErrorKind::Device);
+    CHECK_THAT(gone.what(), Contains("volume 'data0': rollback counter 'fixture-counter'"));
+    CHECK_THAT(gone.what(), Contains("its counter c9 is gone (no counter c9 here)"));
+    CHECK_THAT(gone.hint(), Contains("cvfs open --accept-rollback data0"));
+    std::string why;
+    CHECK_FALSE(counter.read_if_there(call, "c9", why));
+    CHECK(why == "no counter c9 here");
+    CHECK(counter.read_if_there(call, "c1", why) == 6u);
+
+    PluginCall bad(volume_named("badid"), ref, in_seconds(5));
+    Error unprintable = error_of([&] { counter.create(bad); });
+    CHECK(unprintable.kind() == ErrorKind::Plugin);
+    CHECK_THAT(unprintable.what(), Contains("empty or unprintable id"));
+}
+
+TEST_CASE("a rollback counter is not found as a key provider, nor a key provider as a counter") {
+    PluginRegistry registry(fixture_global());
+    Error e = error_of([&] { registry.key_provider(plugin_ref("fixture-counter")); });
+    CHECK(e.kind() == ErrorKind::Config);
+    e = error_of([&] { registry.rollback_counter(plugin_ref("fixture-good", "rollback")); });
+    CHECK(e.kind() == ErrorKind::Config);
+    CHECK_THAT(e.what(), Contains("no rollback counter plugin 'fixture-good'"));
+}
