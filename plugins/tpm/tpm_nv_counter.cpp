@@ -136,9 +136,9 @@ DefinedCounter define_counter(TpmContext& tpm, uint32_t first) {
     return {index, read_counter(tpm, index)};
 }
 
-uint64_t read_counter(TpmContext& tpm, uint32_t index) {
-    NvHandle nv(tpm, index);
-    require_counter(tpm, nv, index);
+namespace {
+
+uint64_t read_open(TpmContext& tpm, const NvHandle& nv, uint32_t index) {
     TPM2B_MAX_NV_BUFFER* data = nullptr;
     TSS2_RC rc = Esys_NV_Read(tpm.esys(), nv.get(), nv.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, 8, 0, &data);
     if (rc != TSS2_RC_SUCCESS)
@@ -155,16 +155,22 @@ uint64_t read_counter(TpmContext& tpm, uint32_t index) {
     return value;
 }
 
+}  // namespace
+
+uint64_t read_counter(TpmContext& tpm, uint32_t index) {
+    NvHandle nv(tpm, index);
+    require_counter(tpm, nv, index);
+    return read_open(tpm, nv, index);
+}
+
 uint64_t increment_counter(TpmContext& tpm, uint32_t index) {
-    {
-        NvHandle nv(tpm, index);
-        require_counter(tpm, nv, index);
-        TSS2_RC rc = Esys_NV_Increment(tpm.esys(), ESYS_TR_RH_OWNER, nv.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                       ESYS_TR_NONE);
-        if (rc != TSS2_RC_SUCCESS)
-            throw Error(CVFS_E_UNAVAILABLE, describe("cannot increment the NV counter " + index_text(index), rc));
-    }
-    return read_counter(tpm, index);
+    NvHandle nv(tpm, index);
+    require_counter(tpm, nv, index);
+    TSS2_RC rc = Esys_NV_Increment(tpm.esys(), ESYS_TR_RH_OWNER, nv.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                   ESYS_TR_NONE);
+    if (rc != TSS2_RC_SUCCESS)
+        throw Error(CVFS_E_UNAVAILABLE, describe("cannot increment the NV counter " + index_text(index), rc));
+    return read_open(tpm, nv, index);  // the same handle: its name changed with the write, ESAPI follows it
 }
 
 }  // namespace cvfs_tpm
