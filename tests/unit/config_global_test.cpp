@@ -143,7 +143,7 @@ TEST_CASE("plugins.d registers vendor plugins; bad files are problems", "[plugin
     CHECK(problems[0].message ==
           kind +
               ":3:8: invalid value \"disk\" for 'kind'; expected one of key-provider, "
-              "device-backend, fs-maker");
+              "device-backend, fs-maker, rollback-counter");
     std::string dup = confdir("plugins") + "/plugins.d/dup.toml";
     CHECK(problems[1].file == dup);
     CHECK(problems[1].message == dup + ":2:8: plugin 'acme-hsm' is already registered by " +
