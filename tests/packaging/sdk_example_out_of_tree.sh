@@ -40,7 +40,7 @@ dirs = ["$CVFS_PLUGINDIR"]
 run_dir = "$out/run"
 TOML
 "$CVFS_BIN" -c "$conf" plugins >"$out/plugins.txt" || { cat "$out/plugins.txt"; fail "cvfs plugins failed"; }
-grep -E "^example-seed +key-provider +1\.0\.0 +1\.0 +Example Vendor +$so" "$out/plugins.txt" >/dev/null ||
+grep -E "^example-seed +key-provider +1\.0\.0 +1\.[0-9]+ +Example Vendor +$so" "$out/plugins.txt" >/dev/null ||
     { cat "$out/plugins.txt"; fail "example-seed not listed from plugins.d"; }
 
 cat >"$conf/volumes/seeded.toml" <<TOML
